@@ -1,0 +1,215 @@
+"""Run a whole area: prepare once, build every PCN's pack in parallel, publish atomically, report failures.
+
+Local runs use a pool of worker processes (``--workers``, default the number of cores), each keeping one
+warm Jupyter kernel for all the PCNs it builds. ``--dask tcp://HOST:PORT`` sends each PCN to a
+dask.distributed cluster instead; the cluster's workers need this project (and its data) at the same path.
+A PCN whose pack already exists for the same inputs, parameters and code is skipped unless ``force``.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing as mp
+import os
+import shutil
+import sys
+import time
+import zipfile
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tqdm import tqdm
+
+from popheal import paths
+from popheal.params import AreaParams, load
+from popheal.reports.build import BuildJob, BuildResult, build
+from popheal.reports.provenance import Provenance, provenance
+
+__all__ = ["RunSummary", "run_dir_for", "build_packs", "publish"]
+
+
+@dataclass
+class RunSummary:
+    run_dir: Path
+    built: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)
+    seconds: float = 0.0
+    prepare_seconds: float = 0.0
+    kernel_seconds: float = 0.0
+    overview_ok: bool | None = None
+    results: list[BuildResult] = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.failed or self.overview_ok is False else 0
+
+
+def run_dir_for(params: AreaParams, out: str | os.PathLike[str] | None = None) -> Path:
+    """outputs/<area slug>/<period label> (or under ``out``)."""
+    base = paths.resolve(out) if out else paths.outputs_dir()
+    return base / params.area.slug / params.period.label
+
+
+def _existing_key(pack: Path) -> str | None:
+    try:
+        return json.loads((pack / "manifest.json").read_text(encoding="utf-8")).get("build_key")
+    except (OSError, ValueError):
+        return None
+
+
+def _atomic_replace_dir(src: Path, dest: Path) -> None:
+    """Move a finished folder into place; an older version is moved aside first, then removed."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    old = dest.with_name(f".old-{dest.name}-{os.getpid()}")
+    if dest.exists():
+        dest.rename(old)
+    src.rename(dest)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _zip_dir(folder: Path, target: Path) -> None:
+    tmp = target.with_name(f".{target.name}.tmp")
+    with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        for p in sorted(folder.rglob("*")):
+            if p.is_file():
+                zf.write(p, arcname=f"{target.stem}/{p.relative_to(folder).as_posix()}")
+    tmp.replace(target)
+
+
+def publish(result: BuildResult, run_dir: Path, *, overview: bool = False) -> None:
+    """Put a build's outputs in place: executed notebooks on record, then the pack (or overview) atomically."""
+    label = result.pcn_code or "area"
+    record = run_dir / ("failed" if not result.ok else "executed") / label
+    if result.executed:
+        shutil.rmtree(record, ignore_errors=True)
+        record.mkdir(parents=True, exist_ok=True)
+        for name, data in result.executed.items():
+            (record / name).write_bytes(data)
+    if not result.ok:
+        record.mkdir(parents=True, exist_ok=True)
+        (record / "error.txt").write_text(
+            f"{result.error}\n\n{result.scan_report}".strip() + "\n", encoding="utf-8")
+        return
+    shutil.rmtree(run_dir / "failed" / label, ignore_errors=True)
+    staging = run_dir / ".building"
+    if result.files is not None:  # built remotely: materialise locally first
+        staging.mkdir(parents=True, exist_ok=True)
+        folder = Path(os.path.join(staging, f"{label}-remote"))
+        shutil.rmtree(folder, ignore_errors=True)
+        for rel, data in result.files.items():
+            f = folder / rel
+            f.parent.mkdir(parents=True, exist_ok=True)
+            f.write_bytes(data)
+    else:
+        folder = Path(result.build_dir)
+    if overview:
+        for p in folder.iterdir():  # the overview's page and downloads sit at the run's top level
+            target = run_dir / p.name
+            if p.is_dir():
+                _atomic_replace_dir(p, target)
+            else:
+                p.replace(target)
+        shutil.rmtree(folder, ignore_errors=True)
+        return
+    packs = run_dir / "packs"
+    packs.mkdir(parents=True, exist_ok=True)
+    _zip_dir(folder, packs / f"{result.pcn_code}.zip")
+    _atomic_replace_dir(folder, packs / result.pcn_code)
+
+
+def _worker_init() -> None:  # pragma: no cover - runs in child processes
+    os.environ.setdefault("MPLBACKEND", "Agg")
+
+
+def build_packs(params: AreaParams | str | Path, pcns: list[str] | None = None, workers: int | None = None,
+                out: str | None = None, force: bool = False, dask_address: str | None = None,
+                overview: bool = True, progress: bool = True, engine: str | None = None) -> RunSummary:
+    """Build the packs of an area (or of the PCNs named), publishing each that passes; see module docstring."""
+    from popheal.reports import prepare
+
+    t0 = time.perf_counter()
+    params = params if isinstance(params, AreaParams) else load(params)
+    selected = params.select(pcns)  # unknown --pcn codes fail here, before any kernel starts
+    run_dir = run_dir_for(params, out)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(run_dir / ".building", ignore_errors=True)  # leftovers of a killed run are never published
+    summary = RunSummary(run_dir=run_dir)
+
+    ts = time.perf_counter()
+    prep = prepare.prepare_area(params, progress=progress)
+    prepare.write_internal(prep, params, run_dir)
+    summary.prepare_seconds = time.perf_counter() - ts
+
+    prov: Provenance = provenance(params)
+    jobs: list[BuildJob] = []
+    for pcn in selected:
+        key = prov.key(pcn.code)
+        if not force and _existing_key(run_dir / "packs" / pcn.code) == key:
+            summary.skipped.append(pcn.code)
+            continue
+        jobs.append(BuildJob(area=params.area_relpath, pcn_code=pcn.code, run_dir=str(run_dir),
+                             provenance=dict(prov), build_key=key, local_build=dask_address is None,
+                             **({"engine": engine} if engine else {})))
+    if overview:
+        jobs.append(BuildJob(area=params.area_relpath, pcn_code="", run_dir=str(run_dir), provenance=dict(prov),
+                             build_key=prov.key("area"), local_build=dask_address is None,
+                             **({"engine": engine} if engine else {})))
+
+    bar = tqdm(total=len(jobs), desc=f"packs {params.area.slug}", unit="pack", disable=not progress,
+               file=sys.stderr)
+
+    def handle(res: BuildResult) -> None:
+        summary.results.append(res)
+        summary.kernel_seconds += res.kernel_seconds
+        publish(res, run_dir, overview=not res.pcn_code)
+        name = res.pcn_code or "area overview"
+        if not res.pcn_code:
+            summary.overview_ok = res.ok
+        elif res.ok:
+            summary.built.append(res.pcn_code)
+        else:
+            summary.failed[res.pcn_code] = res.error
+        bar.set_postfix_str(f"{name} {'ok' if res.ok else 'FAILED'} {res.seconds:.1f}s")
+        if not res.ok:
+            tqdm.write(f"  {name} FAILED: {res.error.splitlines()[0] if res.error else ''}", file=sys.stderr)
+        bar.update(1)
+
+    if dask_address:
+        _run_dask(jobs, dask_address, handle)
+    else:
+        n = max(1, min(workers or os.cpu_count() or 1, len(jobs) or 1))
+        with ProcessPoolExecutor(max_workers=n, mp_context=mp.get_context("spawn"), initializer=_worker_init) as ex:
+            futures = {ex.submit(build, job): job for job in jobs}
+            for fut in as_completed(futures):
+                job = futures[fut]
+                try:
+                    res = fut.result()
+                except Exception as exc:  # a worker died (e.g. killed): this PCN fails, the others go on
+                    res = BuildResult(pcn_code=job.pcn_code, ok=False, seconds=0.0,
+                                      error=f"worker failed: {type(exc).__name__}: {exc}")
+                handle(res)
+    bar.close()
+    shutil.rmtree(run_dir / ".building", ignore_errors=True)
+    summary.seconds = time.perf_counter() - t0
+    return summary
+
+
+def _run_dask(jobs: list[BuildJob], address: str, handle) -> None:
+    """Submit one task per pack to a dask.distributed scheduler; results come back as files."""
+    try:
+        from distributed import Client, as_completed as dask_completed
+    except ImportError as exc:  # pragma: no cover - the scale extra is missing
+        raise RuntimeError("--dask needs the 'scale' extra: pip install -e .[scale]") from exc
+    with Client(address) as client:
+        futures = {client.submit(build, job, key=f"popheal-pack-{job.pcn_code or 'area'}-{job.build_key}",
+                                 pure=False): job for job in jobs}
+        for fut in dask_completed(list(futures)):
+            job = futures[fut]
+            try:
+                res = fut.result()
+            except Exception as exc:
+                res = BuildResult(pcn_code=job.pcn_code, ok=False, seconds=0.0,
+                                  error=f"dask task failed: {type(exc).__name__}: {exc}")
+            handle(res)
