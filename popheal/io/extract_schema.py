@@ -8,20 +8,20 @@ in snake_case.
 from __future__ import annotations
 
 __all__ = [
-    "LTC_NAMES",
-    "LTC_COLUMNS",
-    "STATUS_FLAGS",
-    "EFI_DEFICITS",
-    "EFI_COLUMNS",
     "ACTIVITY_COLUMNS",
     "CLINICAL_COLUMNS",
+    "EFI_COLUMNS",
+    "EFI_DEFICITS",
     "ETHNIC_GROUPS",
-    "PATIENT_SEXES",
-    "PATIENT_COLUMNS",
-    "REFERRAL_COLUMNS",
-    "PRIORITIES",
-    "ROUTES",
+    "LTC_COLUMNS",
+    "LTC_NAMES",
     "OUTCOME_COLUMN",
+    "PATIENT_COLUMNS",
+    "PATIENT_SEXES",
+    "PRIORITIES",
+    "REFERRAL_COLUMNS",
+    "ROUTES",
+    "STATUS_FLAGS",
 ]
 
 #: Long-term condition flags, named ``ltc_<name>`` (bool).
