@@ -10,6 +10,7 @@ unknown value is not an error: count it with :func:`unknown_values`.
 from __future__ import annotations
 
 from popheal.io._read import unknown_values
+from popheal.io.activity import ACTIVITY_FOLDER, PcnActivity, read_pcn_activity
 from popheal.io.deprivation import read_imd, read_practice_imd
 from popheal.io.errors import InputError
 from popheal.io.extract import read_patient_extract, read_referral_extract
@@ -36,9 +37,11 @@ from popheal.io.registrations import (
 )
 
 __all__ = [
+    "ACTIVITY_FOLDER",
     "AGE_BANDS",
     "BRITISH_NATIONAL_GRID",
     "InputError",
+    "PcnActivity",
     "make_practice_points",
     "read_fertility",
     "read_imd",
@@ -48,6 +51,7 @@ __all__ = [
     "read_mid_year_estimates",
     "read_migration",
     "read_patient_extract",
+    "read_pcn_activity",
     "read_practice_imd",
     "read_practice_locations",
     "read_practice_map",
