@@ -20,16 +20,16 @@ from popheal import paths
 from popheal.io.errors import InputError
 
 __all__ = [
-    "AreaParams",
-    "Area",
-    "Period",
-    "Disclosure",
-    "RiskSettings",
-    "DataFiles",
-    "PCN",
-    "Practice",
-    "load",
     "DATA_KEYS",
+    "PCN",
+    "Area",
+    "AreaParams",
+    "DataFiles",
+    "Disclosure",
+    "Period",
+    "Practice",
+    "RiskSettings",
+    "load",
 ]
 
 CODE_RE = re.compile(r"^[A-Z0-9]{3,12}$")

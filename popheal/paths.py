@@ -11,16 +11,16 @@ import os
 from pathlib import Path
 
 __all__ = [
-    "project_root",
-    "resolve",
-    "params_dir",
     "notebooks_dir",
-    "raw_dir",
-    "synthetic_dir",
-    "processed_dir",
     "outputs_dir",
-    "shared_real_data",
+    "params_dir",
+    "processed_dir",
+    "project_root",
+    "raw_dir",
     "relative_to_root",
+    "resolve",
+    "shared_real_data",
+    "synthetic_dir",
 ]
 
 

@@ -6,9 +6,9 @@ import matplotlib
 
 matplotlib.use("Agg", force=False)
 
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 
-__all__ = ["NHS", "SEQUENTIAL_BLUES", "DIVERGING", "apply_style", "new_figure"]
+__all__ = ["DIVERGING", "NHS", "SEQUENTIAL_BLUES", "apply_style", "new_figure"]
 
 #: NHS identity palette (england.nhs.uk/nhsidentity/identity-guidelines/colours).
 NHS = {

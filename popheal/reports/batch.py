@@ -26,7 +26,7 @@ from popheal.params import AreaParams, load
 from popheal.reports.build import BuildJob, BuildResult, build
 from popheal.reports.provenance import Provenance, provenance
 
-__all__ = ["RunSummary", "run_dir_for", "build_packs", "publish"]
+__all__ = ["RunSummary", "build_packs", "publish", "run_dir_for"]
 
 
 @dataclass
@@ -186,7 +186,7 @@ def build_packs(params: AreaParams | str | Path, pcns: list[str] | None = None, 
                 job = futures[fut]
                 try:
                     res = fut.result()
-                except Exception as exc:  # a worker died (e.g. killed): this PCN fails, the others go on
+                except Exception as exc:  # noqa: BLE001 - a worker died (e.g. killed): this PCN fails, others go on
                     res = BuildResult(pcn_code=job.pcn_code, ok=False, seconds=0.0,
                                       error=f"worker failed: {type(exc).__name__}: {exc}")
                 handle(res)
@@ -199,7 +199,8 @@ def build_packs(params: AreaParams | str | Path, pcns: list[str] | None = None, 
 def _run_dask(jobs: list[BuildJob], address: str, handle) -> None:
     """Submit one task per pack to a dask.distributed scheduler; results come back as files."""
     try:
-        from distributed import Client, as_completed as dask_completed
+        from distributed import Client
+        from distributed import as_completed as dask_completed
     except ImportError as exc:  # pragma: no cover - the scale extra is missing
         raise RuntimeError("--dask needs the 'scale' extra: pip install -e .[scale]") from exc
     with Client(address) as client:
@@ -209,7 +210,7 @@ def _run_dask(jobs: list[BuildJob], address: str, handle) -> None:
             job = futures[fut]
             try:
                 res = fut.result()
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - a failed task is this PCN's failure only
                 res = BuildResult(pcn_code=job.pcn_code, ok=False, seconds=0.0,
                                   error=f"dask task failed: {type(exc).__name__}: {exc}")
             handle(res)

@@ -20,11 +20,11 @@ import papermill as pm
 
 from popheal import __version__, paths
 from popheal.params import AreaParams, load
-from popheal.reports import kernel as _kernel  # noqa: F401  (registers the popheal-warm engine)
+from popheal.reports import kernel as _kernel
 from popheal.reports.html import PageInfo, export_html
 from popheal.reports.sections import AREA_OVERVIEW, NAV_ORDER, SECTIONS, SectionSpec, section_by_notebook
 
-__all__ = ["BuildJob", "BuildResult", "build", "page_info", "disclosure_note"]
+__all__ = ["BuildJob", "BuildResult", "build", "disclosure_note", "page_info"]
 
 KERNEL_NAME = "python3"
 
@@ -119,9 +119,10 @@ def build(job: BuildJob) -> BuildResult:
     warm = _kernel.warm_kernel() if job.engine == _kernel.ENGINE_NAME else None
     kernel_before = warm.start_seconds if warm else 0.0
     try:
-        (build_dir / "provenance.json").write_text(
-            json.dumps({**job.provenance, "pcn_code": job.pcn_code, "build_key": job.build_key}, indent=2),
-            encoding="utf-8")
+        # the manifest starts with the run's provenance; the notebooks' export point adds tables and findings
+        (build_dir / "manifest.json").write_text(json.dumps(
+            {"tables": [], "figures": [], "findings": [], "pcn_code": job.pcn_code, "build_key": job.build_key,
+             "provenance": job.provenance}, indent=2), encoding="utf-8")
         out_dir = paths.relative_to_root(build_dir)
         executed: dict[str, Path] = {}
         for spec in specs:
@@ -157,7 +158,7 @@ def build(job: BuildJob) -> BuildResult:
             result.ok = True
     except pm.PapermillExecutionError as exc:
         result.error = f"notebook {current} failed in cell {exc.exec_count}: {exc.ename}: {exc.evalue}"
-    except Exception as exc:  # any other failure is this PCN's, reported, and never stops the batch
+    except Exception as exc:  # noqa: BLE001 - any other failure is this PCN's, reported; the batch goes on
         result.error = f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=5)}"
     finally:
         result.executed = {f"{p.name}": p.read_bytes() for p in sorted(executed_dir.glob("*.ipynb"))}

@@ -15,7 +15,7 @@ import nbformat
 from nbconvert import HTMLExporter
 from nbconvert.preprocessors import Preprocessor, TagRemovePreprocessor
 
-__all__ = ["PageInfo", "export_html", "TEMPLATES", "REMOVE_TAGS"]
+__all__ = ["REMOVE_TAGS", "TEMPLATES", "PageInfo", "export_html"]
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 #: Cells never shown to readers: papermill's injected parameters, the parameters cell, and analyst-only cells.

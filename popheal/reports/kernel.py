@@ -21,7 +21,7 @@ from jupyter_client import KernelManager
 from papermill.clientwrap import PapermillNotebookClient
 from papermill.engines import Engine, papermill_engines
 
-__all__ = ["WarmKernel", "warm_kernel", "shutdown_warm_kernel", "ENGINE_NAME", "PRELOAD"]
+__all__ = ["ENGINE_NAME", "PRELOAD", "WarmKernel", "shutdown_warm_kernel", "warm_kernel"]
 
 log = logging.getLogger(__name__)
 
@@ -78,13 +78,10 @@ class WarmKernel:
                     reply = kc.execute_interactive(self.preload, timeout=self.start_timeout, store_history=False)
                     if reply["content"]["status"] != "ok":
                         raise RuntimeError(f"kernel preload failed: {reply['content'].get('evalue')}")
-            except Exception as exc:  # kernel start races/timeouts are retried (papermill#239, #511)
+            except Exception as exc:  # noqa: BLE001 - start races and timeouts are retried (papermill#239, #511)
                 last = exc
                 log.warning("kernel start attempt %d failed: %s", attempt, exc)
-                try:
-                    km.shutdown_kernel(now=True)
-                except Exception:
-                    pass
+                _quietly(km.shutdown_kernel, now=True)
                 continue
             self.km, self.kc = km, kc
             self.start_seconds += time.perf_counter() - t0
@@ -100,17 +97,19 @@ class WarmKernel:
 
     def shutdown(self) -> None:
         if self.kc is not None:
-            try:
-                self.kc.stop_channels()
-            except Exception:
-                pass
+            _quietly(self.kc.stop_channels)
             self.kc = None
         if self.km is not None:
-            try:
-                self.km.shutdown_kernel(now=True)
-            except Exception:
-                pass
+            _quietly(self.km.shutdown_kernel, now=True)
             self.km = None
+
+
+def _quietly(action, *args, **kwargs) -> None:
+    """Run a clean-up step whose failure (an already-dead kernel) must not hide the real error."""
+    try:
+        action(*args, **kwargs)
+    except Exception as exc:  # noqa: BLE001
+        log.debug("clean-up step %s failed: %s", getattr(action, "__name__", action), exc)
 
 
 _LOCAL = threading.local()

@@ -15,7 +15,7 @@ from pathlib import Path
 from popheal import __version__, paths
 from popheal.params import AreaParams
 
-__all__ = ["file_hash", "input_hashes", "code_hash", "git_commit", "Provenance", "provenance"]
+__all__ = ["Provenance", "code_hash", "file_hash", "git_commit", "input_hashes", "provenance"]
 
 _CHUNK = 1 << 20
 
@@ -61,7 +61,7 @@ def git_commit() -> str:
         sha = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=root, capture_output=True,
                              text=True, timeout=10, check=True).stdout.strip()
         dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
-                               capture_output=True, text=True, timeout=10).stdout.strip()
+                               capture_output=True, text=True, timeout=10, check=False).stdout.strip()
         return sha + ("+dirty" if dirty else "")
     except (OSError, subprocess.SubprocessError):
         return "unknown"
@@ -89,5 +89,5 @@ def provenance(params: AreaParams) -> Provenance:
         params_file=params.area_relpath,
         params_hash=file_hash(params.source),
         seed=params.seed,
-        timestamp=dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat(),
+        timestamp=dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
     )

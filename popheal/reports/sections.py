@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["SectionSpec", "SECTIONS", "AREA_OVERVIEW", "NAV_ORDER", "section_by_notebook"]
+__all__ = ["AREA_OVERVIEW", "NAV_ORDER", "SECTIONS", "SectionSpec", "section_by_notebook"]
 
 
 @dataclass(frozen=True)

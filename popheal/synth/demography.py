@@ -54,9 +54,11 @@ def fertility_rates(area_code: str) -> pd.DataFrame:
     return pd.DataFrame({"area_code": area_code, "age": ages, "rate": np.round(rate, 6)})
 
 
-def net_migration(area_code: str) -> pd.DataFrame:
-    """Net migrants per year by sex (F/M) and age 0..90 (90 = 90+), ASSUMPTIONS in model.MIGRATION_PEAKS."""
-    p = M.MIGRATION_PEAKS
+def net_migration(area_code: str, residents: float = M.MIGRATION_REFERENCE_RESIDENTS) -> pd.DataFrame:
+    """Net migrants per year by sex (F/M) and age 0..90 (90 = 90+), ASSUMPTIONS in model.MIGRATION_PEAKS,
+    scaled by ``residents`` / model.MIGRATION_REFERENCE_RESIDENTS (the flows were set for Wolverhampton)."""
+    scale = float(residents) / M.MIGRATION_REFERENCE_RESIDENTS
+    p = {k: v * scale if k.endswith(("_peak", "_out")) else v for k, v in M.MIGRATION_PEAKS.items()}
     a = np.arange(91, dtype=float)
 
     def bell(centre, sd):
@@ -91,6 +93,6 @@ def project(res: np.ndarray, base_year: int, area_code: str, years: int = 25) ->
     lt = life_table()
     mortality = lt.assign(sex=lt["sex"].map({"male": "M", "female": "F"}))[["sex", "age", "mx", "qx"]]
     fert = fertility_rates(area_code).rename(columns={"rate": "asfr"})[["age", "asfr"]]
-    mig = net_migration(area_code)[["sex", "age", "net_migration"]]
+    mig = net_migration(area_code, res.sum())[["sex", "age", "net_migration"]]
     return cohort_component(base, mortality, fert, mig, start_year=base_year, end_year=base_year + years,
                             sex_ratio_at_birth=M.SEX_RATIO_AT_BIRTH)

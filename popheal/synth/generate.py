@@ -409,7 +409,7 @@ def generate(params, out_dir=None, progress: bool = True) -> dict[str, Path]:
                                                          p.area.code, p.area.name)),
         "life_table": lambda f: _write_table(f, life_table()),
         "fertility": lambda f: _write_table(f, fertility_rates(p.area.code)),
-        "migration": lambda f: _write_table(f, net_migration(p.area.code)),
+        "migration": lambda f: _write_table(f, net_migration(p.area.code, res.sum())),
         "patients": lambda f: _write_table(f, area.patients),
         "referrals": lambda f: _write_table(f, simulate_referrals(st, start, end)),
         "mid_year_estimates": lambda f: _write_table(f, mid_year_estimates_table(res, p.area.code,

@@ -444,7 +444,9 @@ FERTILITY_MEAN_AGE = 29.5
 FERTILITY_SD_AGE = 5.8
 #: ASSUMPTION: net migration per year by sex and single year of age: an inflow of young adults (students and
 #: international migrants, peak +55 a year at age 20 for each sex), a small outflow of families (ages 30-44
-#: and their children) and of older adults (ages 55-75); net about +500 people a year.
+#: and their children) and of older adults (ages 55-75); net about +500 people a year for an area the size of
+#: Wolverhampton, scaled in proportion to the synthetic area's residents (so a tiny test area gets a tiny flow).
+MIGRATION_REFERENCE_RESIDENTS = 263_357  # Wolverhampton, ONS mid-2019 population estimate (MYE2)
 MIGRATION_PEAKS = {"young_peak": 55.0, "young_age": 20.5, "young_sd": 3.5, "family_out": 9.0,
                    "child_out": 5.0, "older_out": 4.0}
 

@@ -1,0 +1,143 @@
+"""Inequalities section: Core20 share, age-standardised gaps by deprivation and ethnicity, SII/RII,
+Core20PLUS5 coverage, excess emergency admissions and the maps - for every PCN and the area, once per run.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from popheal import inequalities as ineq
+
+__all__ = ["MEASURES", "core20_table", "excess_table", "gap_table", "lsoa_rates", "map_layers", "prepare", "unit_rows"]
+
+#: Indicators broken down by deprivation and ethnicity (name -> extract column).
+MEASURES = {
+    "Emergency admissions": "emergency_admissions",
+    "Hypertension (recorded)": "ltc_hypertension",
+    "Diabetes": "ltc_diabetes",
+    "COPD": "ltc_copd",
+    "Coronary heart disease": "ltc_chd",
+    "Depression": "ltc_depression",
+}
+#: Monte Carlo repetitions for the SII limits (PHEindicatormethods' default is 100,000).
+SII_REPETITIONS = 20_000
+
+
+def _units(inputs, params):
+    """(area_type, code, name, patients) for the area and each PCN."""
+    pts = inputs.patients
+    yield "area", params.area.code, params.area.name, pts
+    for pcn in params.pcns:
+        yield "pcn", pcn.code, pcn.name, pts[pts["pcn_code"] == pcn.code]
+
+
+def prepare(inputs, params) -> tuple[dict[str, pd.DataFrame], dict]:
+    imd, pts = inputs.imd, inputs.patients
+    dep, eth, summaries, plus5, excess = [], [], [], [], []
+    for area_type, code, name, sub in _units(inputs, params):
+        area = {"area_type": area_type, "area_code": code, "area_name": name, "period": params.period.label}
+        d5 = ineq.deprivation_breakdown(sub, imd, MEASURES, area=area)
+        d10 = ineq.standardised_breakdown(sub, "imd_decile", MEASURES, imd=imd, include_all=False, area=area)
+        dep.append(pd.concat([d5, d10], ignore_index=True))
+        eth.append(ineq.ethnicity_breakdown(sub, MEASURES, include_all=False, area=area))
+        s5 = ineq.inequality_summary(d5, repetitions=SII_REPETITIONS, seed=params.seed)
+        s10 = ineq.inequality_summary(d10, breakdown=ineq.BREAKDOWN_LABELS["imd_decile"],
+                                      repetitions=SII_REPETITIONS, seed=params.seed)
+        summaries.append(pd.concat([s5.assign(quantiles="quintiles"), s10.assign(quantiles="deciles")])
+                         .assign(area_type=area_type, area_code=code))
+        plus5.append(ineq.core20plus5_measures(sub, imd, area=area))
+        counts = ineq.aggregate_extract(sub, {"Emergency admissions": "emergency_admissions"}, imd, by="imd_quintile")
+        excess.append(ineq.excess_events(counts).assign(area_type=area_type, area_code=code))
+
+    people = ineq.population_from_extract(pts, by=["pcn_code", "practice_code"])
+    core20_practice = ineq.core20_share(people, imd, by=["pcn_code", "practice_code"])
+    core20_pcn = ineq.core20_share(people, imd, by="pcn_code")
+    core20_area = ineq.core20_share(people, imd)
+
+    assignment = ineq.lsoa_pcn_assignment(pts, pd.DataFrame({"practice_code": list(params.practice_to_pcn()),
+                                                             "pcn_code": list(params.practice_to_pcn().values())}))
+    from popheal.plots.maps import pcn_boundaries
+
+    lsoas = inputs.boundaries.merge(imd[["lsoa11", "imd_decile"]], on="lsoa11", how="left")
+    lsoas = lsoas[lsoas["lsoa11"].isin(set(pts["lsoa11"].dropna()))]  # the LSOAs where the area's patients live
+    outlines = pcn_boundaries(lsoas, assignment[["lsoa11", "pcn_code"]])
+    rates = ineq.aggregate_extract(pts, {"Emergency admissions": "emergency_admissions"}, None,
+                                   by=["pcn_code", "lsoa11"], strata=())
+    rates = rates.rename(columns={"numerator": "admissions", "denominator": "patients"})
+    tables = {
+        "ineq_deprivation": pd.concat(dep, ignore_index=True),
+        "ineq_ethnicity": pd.concat(eth, ignore_index=True),
+        "ineq_summary": pd.concat(summaries, ignore_index=True),
+        "ineq_core20plus5": pd.concat(plus5, ignore_index=True),
+        "ineq_excess": pd.concat(excess, ignore_index=True),
+        "ineq_core20_practice": core20_practice,
+        "ineq_core20_pcn": core20_pcn,
+        "ineq_core20_area": core20_area,
+        "ineq_lsoas": lsoas,
+        "ineq_pcn_outlines": outlines,
+        "ineq_lsoa_admissions": rates,
+    }
+    if inputs.practice_locations is not None:
+        tables["ineq_practice_locations"] = inputs.practice_locations
+    return tables, {"sii_repetitions": SII_REPETITIONS, "measures": MEASURES}
+
+
+# ----------------------------------------------------------------------------------------------- views
+def unit_rows(table: pd.DataFrame, pack) -> pd.DataFrame:
+    """Rows of an area-and-PCN table for this PCN (or the area, in the area overview)."""
+    code = pack.pcn.code if pack.pcn else pack.params.area.code
+    return table[table["area_code"] == code]
+
+
+def core20_table(pack) -> pd.DataFrame:
+    """Core20 share for this PCN's practices, the PCN and the area (counts for disclosure control)."""
+    prep = pack.prepared
+    prac = pack.own(prep["ineq_core20_practice"])
+    prac = prac.assign(unit=prac["practice_code"].map(pack.practice_names))
+    pcn = prep["ineq_core20_pcn"]
+    pcn = pcn[pcn["pcn_code"] == pack.pcn.code].assign(unit=f"{pack.pcn.name} (PCN)")
+    area = prep["ineq_core20_area"].assign(unit=f"{pack.area_name} (area)")
+    out = pd.concat([prac, pcn, area], ignore_index=True)
+    out = out[["unit", "core20_population", "total_population"]].copy()
+    out["core20_population"] = out["core20_population"].round().astype("int64")
+    out["total_population"] = out["total_population"].round().astype("int64")
+    out["core20_percent"] = 100 * out["core20_population"] / out["total_population"]
+    return out
+
+
+def gap_table(pack, quantiles: str = "quintiles") -> pd.DataFrame:
+    """Most vs least deprived gap, SII and RII per indicator for this PCN, with the events behind them."""
+    summary = unit_rows(pack.prepared["ineq_summary"], pack)
+    summary = summary[summary["quantiles"] == quantiles]
+    dep = unit_rows(pack.prepared["ineq_deprivation"], pack)
+    events = dep[dep["group"] == "All"].set_index("indicator")["numerator"]
+    out = summary[["indicator", "value_most_deprived", "value_least_deprived", "absolute_gap", "relative_gap",
+                   "sii", "sii_lowercl", "sii_uppercl", "rii", "gap_definition"]].copy()
+    out.insert(1, "events", out["indicator"].map(events).round().astype("int64"))
+    return out.reset_index(drop=True)
+
+
+def map_layers(pack):
+    """LSOA polygons (with IMD decile), PCN outlines and practice locations for the maps."""
+    prep = pack.prepared
+    locations = prep["ineq_practice_locations"] if "ineq_practice_locations" in prep.names() else None
+    return prep["ineq_lsoas"], prep["ineq_pcn_outlines"], locations
+
+
+def lsoa_rates(pack) -> pd.DataFrame:
+    """Emergency admissions per 1,000 of this PCN's patients by LSOA of residence (crude; counts kept for
+    suppression on the map)."""
+    r = pack.prepared["ineq_lsoa_admissions"]
+    r = r[r["pcn_code"] == pack.pcn.code]
+    return r.assign(numerator=r["admissions"], value=1000 * r["admissions"] / r["patients"])
+
+
+def excess_table(pack) -> pd.DataFrame:
+    """Observed, expected and excess emergency admissions by deprivation quintile for this PCN; the
+    modelled expected and excess figures are rounded to the nearest 5 like the counts they sit beside."""
+    ex = unit_rows(pack.prepared["ineq_excess"], pack)
+    out = ex[["group", "observed", "expected", "excess"]].copy()
+    out["observed"] = out["observed"].round().astype("int64")
+    for c in ("expected", "excess"):
+        out[c] = (5 * (out[c] / 5).round()).astype("int64")
+    return out.reset_index(drop=True)

@@ -1,0 +1,97 @@
+"""Pack index and area overview: key numbers, findings, practices, data quality and provenance."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from popheal.reports.export import read_manifest
+from popheal.reports.sections import NAV_ORDER, section_by_notebook
+
+__all__ = [
+    "data_quality",
+    "findings_by_section",
+    "key_numbers",
+    "pcn_comparison",
+    "practice_table",
+    "provenance_lines",
+    "section_links",
+]
+
+
+def _rounded(x: float) -> int:
+    return int(5 * round(float(x) / 5))
+
+
+def practice_table(pack) -> pd.DataFrame:
+    """This PCN's practices and their registered lists (5-year bands summed)."""
+    reg = pack.prepared["pop_registered"]
+    sizes = pack.own(reg).groupby("practice_code", as_index=False)["population"].sum()
+    sizes.insert(0, "practice", sizes["practice_code"].map(pack.practice_names))
+    return sizes.rename(columns={"population": "registered_patients"})
+
+
+def key_numbers(pack, code: str | None = None) -> dict:
+    """The headline figures of one PCN (rounded like every count in a pack)."""
+    code = code or pack.pcn.code
+    prep = pack.prepared
+    reg = prep["pop_registered"]
+    growth = prep["pop_growth_pcn"]
+    g65 = growth[(growth["pcn_code"] == code) & (growth["ages"] == "65+")].iloc[0]
+    core20 = prep["ineq_core20_pcn"]
+    c = core20[core20["pcn_code"] == code].iloc[0]
+    pyramid = prep["risk_pyramid_pcn"]
+    top = pyramid[(pyramid["pcn_code"] == code)].iloc[:2]
+    return {
+        "registered": _rounded(reg.loc[reg["pcn_code"] == code, "population"].sum()),
+        "practices": int(reg.loc[reg["pcn_code"] == code, "practice_code"].nunique()),
+        "growth_65": float(g65["percent_change"]),
+        "target_year": int(g65["target_year"]),
+        "core20_percent": 100 * float(c["core20_population"]) / float(c["total_population"]),
+        "top5_patients": _rounded(top["patients"].sum()),
+    }
+
+
+def findings_by_section(pack) -> list[tuple[str, str, str]]:
+    """(section title, page, finding) recorded by the pack's sections, in navigation order."""
+    found = read_manifest(pack.out_dir)["findings"]
+    out = []
+    for name in NAV_ORDER:
+        spec = section_by_notebook(name)
+        key = spec.page.removesuffix(".html")
+        for f in found:
+            if f.get("section") == key:
+                out.append((spec.title, spec.page, f["text"]))
+    return out
+
+
+def section_links(pack) -> list[tuple[str, str]]:
+    return [(section_by_notebook(n).title, section_by_notebook(n).page) for n in NAV_ORDER if n != "00_overview"]
+
+
+def data_quality(pack) -> pd.DataFrame:
+    """The data-quality notes of the run (unknown or unmatched values, and what was done about them)."""
+    notes = pack.prepared.meta.get("data_quality", [])
+    table = pd.DataFrame(notes, columns=["input", "issue", "count", "action"])
+    return table.rename(columns={"count": "records"})
+
+
+def provenance_lines(pack) -> list[str]:
+    prov = read_manifest(pack.out_dir).get("provenance") or {}
+    if not prov:
+        return ["Interactive run: provenance is recorded when the pack is built with `popheal packs`."]
+    lines = [f"popheal {prov.get('version', '?')}, git commit {prov.get('commit', '?')}",
+             f"Built {prov.get('timestamp', '?')} from {prov.get('params_file', '?')} (seed {prov.get('seed', '?')})",
+             f"Code hash {str(prov.get('code', ''))[:12]}"]
+    lines += [f"Input {k}: sha256 {v[:12]}" for k, v in sorted((prov.get("inputs") or {}).items())]
+    return lines
+
+
+def pcn_comparison(pack) -> pd.DataFrame:
+    """One row per PCN of the area: list size, 65+ growth, Core20 share, patients in the top 5% of risk."""
+    rows = []
+    for pcn in pack.params.pcns:
+        k = key_numbers(pack, pcn.code)
+        rows.append({"pcn": pcn.name, "practices": k["practices"], "registered_patients": k["registered"],
+                     "growth_65_percent": k["growth_65"], "core20_percent": k["core20_percent"],
+                     "top5_patients": k["top5_patients"]})
+    return pd.DataFrame(rows)
