@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from popheal.io.bands import AGE_BANDS
 from popheal.io.errors import InputError, first_rows
 
 __all__ = [
@@ -22,7 +23,6 @@ __all__ = [
 ]
 
 #: The 19 five-year bands of the 2013 European Standard Population (DESIGN.md "dsr"), youngest first.
-AGE_BANDS: tuple[str, ...] = tuple(f"{a}-{a + 4}" for a in range(0, 90, 5)) + ("90+",)
 
 #: Labels for national IMD 2019 quintiles in tables and charts (quintile = ceil(decile / 2); 1 = most
 #: deprived).

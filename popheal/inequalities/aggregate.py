@@ -13,6 +13,7 @@ import pandas as pd
 
 from popheal.inequalities._common import AGE_BANDS, as_list, check_counts, require_columns
 from popheal.inequalities.core20 import add_deprivation
+from popheal.io.bands import age_band
 from popheal.io.errors import InputError
 
 __all__ = [
@@ -32,12 +33,7 @@ def age_band_5y(age: pd.Series | Sequence[float]) -> pd.Series:
 
     Ages are completed years; a missing or negative age gives a missing band.
     """
-    a = pd.to_numeric(pd.Series(age), errors="coerce")
-    idx = np.floor(a.to_numpy(dtype="float64", na_value=np.nan) / 5)
-    idx = np.where(idx > 18, 18, idx)
-    idx = np.where(np.isnan(idx) | (idx < 0), -1, idx).astype("int64")
-    cat = pd.CategoricalDtype(list(AGE_BANDS), ordered=True)
-    return pd.Series(pd.Categorical.from_codes(idx, dtype=cat), index=a.index, name="age_band")
+    return age_band(age if isinstance(age, pd.Series) else pd.Series(age))
 
 
 def prepare_extract(

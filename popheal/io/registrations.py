@@ -12,6 +12,7 @@ from __future__ import annotations
 import pandas as pd
 
 from popheal.io._read import PCN_CODE, PRACTICE_CODE, PathLike, Table, read_many, read_table
+from popheal.io.bands import AGE_BANDS
 
 __all__ = [
     "AGE_BANDS",
@@ -22,7 +23,6 @@ __all__ = [
 ]
 
 #: The 19 five-year bands of the normalised table (NHS Digital's 90_94 and 95+ merged into "90+").
-AGE_BANDS: tuple[str, ...] = tuple(f"{a}-{a + 4}" for a in range(0, 90, 5)) + ("90+",)
 
 _PUBLISHED_BANDS = {f"{a}_{a + 4}": f"{a}-{a + 4}" for a in range(0, 90, 5)} | {"90_94": "90+", "95+": "90+"}
 _TOP_AGE = 90

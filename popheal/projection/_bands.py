@@ -7,13 +7,15 @@ import re
 import numpy as np
 import pandas as pd
 
+from popheal.io.bands import AGE_BANDS as _IO_AGE_BANDS
+from popheal.io.bands import age_band
 from popheal.io.errors import InputError
 from popheal.projection._lifetable import OPEN_AGE
 
 __all__ = ["AGE_BANDS", "band_ages", "single_years", "to_age_band"]
 
 #: The registered-list bands (DESIGN "Data contracts"), youngest first.
-AGE_BANDS: tuple[str, ...] = tuple(f"{a}-{a + 4}" for a in range(0, OPEN_AGE, 5)) + (f"{OPEN_AGE}+",)
+AGE_BANDS = _IO_AGE_BANDS  # the one definition, in popheal.io.bands
 
 _BAND = re.compile(r"^\s*(\d+)\s*(?:-\s*(\d+)|\+)\s*$")
 
@@ -33,10 +35,7 @@ def band_ages(label: str) -> tuple[int, int]:
 
 def to_age_band(age) -> pd.Series:
     """Single years (0..90, 90 = 90+) to the 5-year band labels of :data:`AGE_BANDS`."""
-    a = np.minimum(np.asarray(age, dtype=int), OPEN_AGE)
-    labels = np.asarray(AGE_BANDS, dtype=object)
-    out = pd.Series(labels[a // 5], index=getattr(age, "index", None))
-    return out.astype(str)
+    return age_band(np.minimum(np.asarray(age, dtype=int), OPEN_AGE), index=getattr(age, "index", None)).astype(str)
 
 
 def single_years(banded: pd.DataFrame, shape: pd.DataFrame | None = None) -> pd.DataFrame:

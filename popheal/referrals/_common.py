@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import numpy as np
 import pandas as pd
 
+from popheal.io.bands import AGE_BANDS, age_band
 from popheal.io.errors import InputError, first_rows
-from popheal.io.registrations import AGE_BANDS
 
 __all__ = [
     "AGE_BANDS",
@@ -65,9 +64,7 @@ def require_columns(frame: pd.DataFrame, columns: Sequence[str], what: str, wher
 
 def band_ages(age: pd.Series) -> pd.Categorical:
     """Five-year age bands "0-4" ... "85-89", "90+" (ordered categorical; missing age stays missing)."""
-    values = pd.to_numeric(age, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-    codes = np.where(np.isnan(values), -1, np.minimum(np.floor(np.nan_to_num(values) / 5), 18)).astype(int)
-    return pd.Categorical.from_codes(codes, categories=list(AGE_BANDS), ordered=True)
+    return pd.Categorical(age_band(age))
 
 
 def check_referrals(referrals: pd.DataFrame, columns: Sequence[str], where: str) -> None:

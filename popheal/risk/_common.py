@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from popheal.io.bands import AGE_BANDS, age_band
 from popheal.io.errors import InputError, first_rows
 
 __all__ = [
@@ -111,10 +112,9 @@ def categorical_from_codes(codes: np.ndarray, categories: Sequence[str], index, 
 
 
 #: Five-year age bands as in the registered-list contract ("0-4" ... "85-89", "90+").
-AGE_BANDS_5Y: tuple[str, ...] = tuple(f"{a}-{a + 4}" for a in range(0, 90, 5)) + ("90+",)
+AGE_BANDS_5Y: tuple[str, ...] = AGE_BANDS
 
 
 def age_band_5y(ages: np.ndarray, index, name: str = "age_band") -> pd.Series:
     """Five-year age band labels ("0-4" ... "85-89", "90+"), the bands of the registered-list contract."""
-    codes = np.minimum(np.asarray(ages) // 5, 18).astype(np.int8)
-    return categorical_from_codes(codes, AGE_BANDS_5Y, index, name)
+    return age_band(np.asarray(ages), index=index, name=name)
