@@ -133,14 +133,14 @@ def build_packs(params: AreaParams | str | Path, pcns: list[str] | None = None, 
     params = params if isinstance(params, AreaParams) else load(params)
     selected = params.select(pcns)  # unknown --pcn codes fail here, before any kernel starts
     run_dir = run_dir_for(params, out)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    shutil.rmtree(run_dir / ".building", ignore_errors=True)  # leftovers of a killed run are never published
     summary = RunSummary(run_dir=run_dir)
 
     ts = time.perf_counter()
-    prep = prepare.prepare_area(params, progress=progress)
-    prepare.write_internal(prep, params, run_dir)
+    prep = prepare.prepare_area(params, progress=progress)  # bad input stops the run here, before any output
     summary.prepare_seconds = time.perf_counter() - ts
+    run_dir.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(run_dir / ".building", ignore_errors=True)  # leftovers of a killed run are never published
+    prepare.write_internal(prep, params, run_dir)
 
     prov: Provenance = provenance(params)
     jobs: list[BuildJob] = []
