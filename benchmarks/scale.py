@@ -44,7 +44,8 @@ def area_yaml(folder: Path, pcns: int, list_size: int) -> Path:
         pcn_list.append({"code": f"DEMPCN{i + 1}", "name": f"Synthetic network {i + 1}", "list_size": size,
                          "practices": practices})
     doc = {**demo, "area": {"code": "E08000031", "name": "Synthetic ICB", "slug": "scaleicb", "synthetic": True},
-           "data": {**demo["data"], "folder": str(folder / "data")}, "pcns": pcn_list}
+           "data": {**{k: v for k, v in demo["data"].items() if k != "pcn_activity"}, "folder": str(folder / "data")},
+           "pcns": pcn_list}
     path = folder / "scaleicb.yaml"
     path.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
     return path

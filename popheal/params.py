@@ -52,6 +52,7 @@ DATA_KEYS: dict[str, bool] = {
     "referrals": True,  # referral extract (popheal contract)
     "practice_locations": False,  # practice sites with latitude/longitude
     "mid_year_estimates": False,  # ONS LA mid-year estimates (list-inflation correction)
+    "pcn_activity": False,  # a folder of published PCN-level activity (popheal.io.read_pcn_activity layout)
 }
 
 

@@ -16,6 +16,8 @@ extract with 80 low-cardinality columns converts in seconds.
 from __future__ import annotations
 
 import codecs
+import csv
+import io
 import os
 import re
 import zipfile
@@ -160,6 +162,36 @@ def _header_line(path: Path, encoding: str, skip: int) -> str:
     return raw.decode(encoding, errors="replace").splitlines()[0] if raw.strip() else ""
 
 
+def _ragged_rows(path: Path, encoding: str, skip: int, sep: str) -> tuple[list[int], int, int] | None:
+    """The first data rows whose number of cells differs from the header's (only after a parse error).
+
+    Returns (up to five 1-based data rows, the first such row's cell count, the header's), or None. Rows are
+    counted as everywhere in popheal.io: records after the header, blank lines not counted, a quoted field
+    spanning lines one row.
+    """
+    rows: list[int] = []
+    cells = expected = 0
+    with open(path, "rb") as raw:
+        raw.seek(skip)
+        text = io.TextIOWrapper(raw, encoding=encoding, errors="replace", newline="")
+        reader = csv.reader(text, delimiter=sep)
+        try:
+            expected = len(next(reader))
+            number = 0
+            for record in reader:
+                if not record:
+                    continue
+                number += 1
+                if len(record) != expected:
+                    cells = cells or len(record)
+                    rows.append(number)
+                    if len(rows) == 5:
+                        break
+        except (csv.Error, StopIteration):
+            pass
+    return (rows, cells, expected) if rows else None
+
+
 def _read_csv(path: Path) -> pd.DataFrame:
     encoding, skip = _encoding(path)
     header = _header_line(path, encoding, skip)
@@ -175,6 +207,12 @@ def _read_csv(path: Path) -> pd.DataFrame:
             df = pd.read_csv(f, sep=sep, dtype="str", engine=engine, encoding=encoding,
                              keep_default_na=False, na_values=[""])
     except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
+        ragged = _ragged_rows(path, encoding, skip, sep)
+        if ragged:
+            rows, cells, expected = ragged
+            raise InputError(path, f"is not a well-formed CSV file: a row has {cells} cells but the header has "
+                                   f"{expected} (a separator too many or too few, or an unclosed quote)",
+                             rows=rows) from None
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise InputError(path, f"is not a well-formed CSV file ({first})") from None
     df.columns = [str(c).replace("\ufeff", "").strip() for c in df.columns]

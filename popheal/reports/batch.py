@@ -140,25 +140,23 @@ def build_packs(params: AreaParams | str | Path, pcns: list[str] | None = None, 
     summary.prepare_seconds = time.perf_counter() - ts
     run_dir.mkdir(parents=True, exist_ok=True)
     shutil.rmtree(run_dir / ".building", ignore_errors=True)  # leftovers of a killed run are never published
+    for old in (run_dir / "packs").glob(".old-*") if (run_dir / "packs").is_dir() else ():
+        shutil.rmtree(old, ignore_errors=True)
     prepare.write_internal(prep, params, run_dir)
 
     prov: Provenance = provenance(params)
+    common = {"area": params.area_relpath, "run_dir": str(run_dir), "provenance": dict(prov),
+              "local_build": dask_address is None, **({"engine": engine} if engine else {})}
     jobs: list[BuildJob] = []
     for pcn in selected:
         key = prov.key(pcn.code)
         if not force and _existing_key(run_dir / "packs" / pcn.code) == key:
             summary.skipped.append(pcn.code)
             continue
-        jobs.append(BuildJob(area=params.area_relpath, pcn_code=pcn.code, run_dir=str(run_dir),
-                             provenance=dict(prov), build_key=key, local_build=dask_address is None,
-                             **({"engine": engine} if engine else {})))
-    if overview:
-        jobs.append(BuildJob(area=params.area_relpath, pcn_code="", run_dir=str(run_dir), provenance=dict(prov),
-                             build_key=prov.key("area"), local_build=dask_address is None,
-                             **({"engine": engine} if engine else {})))
+        jobs.append(BuildJob(pcn_code=pcn.code, build_key=key, **common))
 
-    bar = tqdm(total=len(jobs), desc=f"packs {params.area.slug}", unit="pack", disable=not progress,
-               file=sys.stderr)
+    bar = tqdm(total=len(jobs) + bool(overview), desc=f"packs {params.area.slug}", unit="pack",
+               disable=not progress, file=sys.stderr)
 
     def handle(res: BuildResult) -> None:
         summary.results.append(res)
@@ -176,24 +174,38 @@ def build_packs(params: AreaParams | str | Path, pcns: list[str] | None = None, 
             tqdm.write(f"  {name} FAILED: {res.error.splitlines()[0] if res.error else ''}", file=sys.stderr)
         bar.update(1)
 
+    def overview_job() -> BuildJob:
+        """The area overview, built after the packs so that it links only to packs that were published."""
+        published = tuple(p.code for p in params.pcns if (run_dir / "packs" / p.code / "index.html").is_file())
+        return BuildJob(pcn_code="", build_key=prov.key("area"), published=published, **common)
+
     if dask_address:
         _run_dask(jobs, dask_address, handle)
+        if overview:
+            _run_dask([overview_job()], dask_address, handle)
     else:
         n = max(1, min(workers or os.cpu_count() or 1, len(jobs) or 1))
         with ProcessPoolExecutor(max_workers=n, mp_context=mp.get_context("spawn"), initializer=_worker_init) as ex:
-            futures = {ex.submit(build, job): job for job in jobs}
-            for fut in as_completed(futures):
-                job = futures[fut]
-                try:
-                    res = fut.result()
-                except Exception as exc:  # noqa: BLE001 - a worker died (e.g. killed): this PCN fails, others go on
-                    res = BuildResult(pcn_code=job.pcn_code, ok=False, seconds=0.0,
-                                      error=f"worker failed: {type(exc).__name__}: {exc}")
-                handle(res)
+            _run_local(ex, jobs, handle)
+            if overview:
+                _run_local(ex, [overview_job()], handle)
     bar.close()
     shutil.rmtree(run_dir / ".building", ignore_errors=True)
     summary.seconds = time.perf_counter() - t0
     return summary
+
+
+def _run_local(ex: ProcessPoolExecutor, jobs: list[BuildJob], handle) -> None:
+    """Run builds on the local worker pool; a worker that dies fails its PCN only."""
+    futures = {ex.submit(build, job): job for job in jobs}
+    for fut in as_completed(futures):
+        job = futures[fut]
+        try:
+            res = fut.result()
+        except Exception as exc:  # noqa: BLE001 - a worker died (e.g. killed): this PCN fails, others go on
+            res = BuildResult(pcn_code=job.pcn_code, ok=False, seconds=0.0,
+                              error=f"worker failed: {type(exc).__name__}: {exc}")
+        handle(res)
 
 
 def _run_dask(jobs: list[BuildJob], address: str, handle) -> None:

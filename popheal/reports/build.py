@@ -43,6 +43,7 @@ class BuildJob:
     execution_timeout: int | None = 1800
     local_build: bool = True  # False on Dask: build in a worker temp folder and return the files
     notebooks: tuple[str, ...] | None = None  # default: every section (or the area overview)
+    published: tuple[str, ...] | None = None  # area overview: the PCNs whose packs exist (None = all)
 
 
 @dataclass
@@ -66,7 +67,8 @@ def disclosure_note(params: AreaParams) -> str:
             "included in this pack.")
 
 
-def page_info(params: AreaParams, spec: SectionSpec, provenance: dict, pcn_code: str = "") -> PageInfo:
+def page_info(params: AreaParams, spec: SectionSpec, provenance: dict, pcn_code: str = "",
+              published: tuple[str, ...] | None = None) -> PageInfo:
     """Header, banner, navigation and footer of one page."""
     if pcn_code:
         pcn = params.pcn(pcn_code)
@@ -79,7 +81,8 @@ def page_info(params: AreaParams, spec: SectionSpec, provenance: dict, pcn_code:
         heading = f"{pcn.name}: {spec.title}" if spec.notebook != "00_overview" else f"{pcn.name}: data pack"
         title = f"{pcn.name} - {spec.title} - {params.period.label}"
     else:
-        nav = [{"title": p.name, "href": f"packs/{p.code}/index.html", "current": False} for p in params.pcns]
+        nav = [{"title": p.name, "href": f"packs/{p.code}/index.html", "current": False} for p in params.pcns
+               if published is None or p.code in published]
         heading = f"{params.area.name}: {spec.title}"
         title = f"{params.area.name} - {spec.title} - {params.period.label}"
     return PageInfo(
@@ -122,7 +125,9 @@ def build(job: BuildJob) -> BuildResult:
         # the manifest starts with the run's provenance; the notebooks' export point adds tables and findings
         (build_dir / "manifest.json").write_text(json.dumps(
             {"tables": [], "figures": [], "findings": [], "pcn_code": job.pcn_code, "build_key": job.build_key,
-             "provenance": job.provenance}, indent=2), encoding="utf-8")
+             "provenance": job.provenance,
+             **({"published_pcns": list(job.published)} if job.published is not None else {})},
+            indent=2), encoding="utf-8")
         out_dir = paths.relative_to_root(build_dir)
         executed: dict[str, Path] = {}
         for spec in specs:
@@ -146,7 +151,8 @@ def build(job: BuildJob) -> BuildResult:
         ts = time.perf_counter()
         for spec in specs:
             nb = nbformat.read(str(executed[spec.notebook]), as_version=4)
-            export_html(nb, page_info(params, spec, job.provenance, job.pcn_code), build_dir / spec.page)
+            export_html(nb, page_info(params, spec, job.provenance, job.pcn_code, job.published),
+                        build_dir / spec.page)
         result.timings["html"] = time.perf_counter() - ts
         _finalise_manifest(build_dir, job)
         ts = time.perf_counter()

@@ -34,7 +34,13 @@ def input_hashes(params: AreaParams) -> dict[str, str]:
     out = {}
     for key in params.data.files:
         p = params.data.path(key)
-        out[key] = file_hash(p) if p is not None and p.is_file() else "missing"
+        if p is not None and p.is_dir():  # a folder input: hash of its files' names and hashes
+            h = hashlib.sha256()
+            for f in sorted(q for q in p.rglob("*") if q.is_file()):
+                h.update(f"{f.relative_to(p).as_posix()}:{file_hash(f)}".encode())
+            out[key] = h.hexdigest()
+        else:
+            out[key] = file_hash(p) if p is not None and p.is_file() else "missing"
     return out
 
 

@@ -365,6 +365,10 @@ def _sha256(path: Path) -> str:
 MANIFEST_NAME = "SYNTHETIC_DATA.json"
 
 
+#: Data keys naming real published inputs that the generator does not write.
+EXTERNAL_DATA_KEYS = frozenset({"pcn_activity"})
+
+
 def generate(params, out_dir=None, progress: bool = True) -> dict[str, Path]:
     """Generate a synthetic area and write every file configured under the YAML's ``data:`` keys.
 
@@ -385,7 +389,8 @@ def generate(params, out_dir=None, progress: bool = True) -> dict[str, Path]:
         raise InputError(p.source, "area.synthetic is not true: popheal.synth only generates synthetic areas "
                                    "(it will not write over a real area's inputs)", column="area.synthetic")
     out = paths.resolve(out_dir) if out_dir is not None else Path(p.data.folder)
-    files = dict(p.data.files)
+    # published data an area YAML may point at (real, not generated), e.g. PCN-level activity: left alone
+    files = {k: v for k, v in p.data.files.items() if k not in EXTERNAL_DATA_KEYS}
     t0 = time.perf_counter()
 
     def say(msg: str) -> None:

@@ -172,3 +172,15 @@ def test_large_totals_are_shown_in_full(tmp_path, raises_input_error):
     (tmp_path / "big_mid2019.csv").write_text(f"lsoa11_code,total_population,{ages},90+\nE01000001,1820001,{cells}\n")
     raises_input_error(read_lsoa_population, tmp_path / "big_mid2019.csv", file="big_mid2019.csv", rows=[1],
                        column="total_population", rule=r"published 1820001, sum 1820000")
+
+
+def test_malformed_csv_names_the_rows(tmp_path, raises_input_error):
+    """A row with cells too many or too few is named by its 1-based data row (blank lines and a quoted field
+    spanning lines counted as everywhere else)."""
+    good = "DEM00{i},Surgery {i},WV1 1AA,DEMPCN1,North PCN,06A\r\n"
+    text = (MAP_HEADER + good.format(i=1) + '\r\nDEM002,"Two-line\r\nname",WV1 1AA,DEMPCN1,North PCN,06A\r\n'
+            + "DEM003,Surgery 3,WV1 1AA,DEMPCN1,North PCN,06A,stray\r\n" + good.format(i=4)
+            + "DEM005,Surgery 5,WV1 1AA\r\n")
+    (tmp_path / "ragged.csv").write_bytes(b"\xef\xbb\xbf" + text.encode("cp1252"))
+    raises_input_error(read_practice_map, tmp_path / "ragged.csv", file="ragged.csv", rows=[3, 5],
+                       rule="not a well-formed CSV file: a row has 7 cells but the header has 6")

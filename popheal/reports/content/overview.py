@@ -14,6 +14,8 @@ __all__ = [
     "pcn_comparison",
     "practice_table",
     "provenance_lines",
+    "published_pcns",
+    "real_activity",
     "section_links",
 ]
 
@@ -95,3 +97,29 @@ def pcn_comparison(pack) -> pd.DataFrame:
                      "growth_65_percent": k["growth_65"], "core20_percent": k["core20_percent"],
                      "top5_patients": k["top5_patients"]})
     return pd.DataFrame(rows)
+
+
+def real_activity(pack):
+    """The area's published PCN-level activity, when the YAML names it (``data.pcn_activity``): social
+    prescribing referrals per 1,000 registered patients with funnel significance, and the monthly referrals
+    against the service's capacity. None when the area has no such data."""
+    folder = pack.params.data.path("pcn_activity")
+    if folder is None:
+        return None
+    from popheal import referrals
+    from popheal.io import read_pcn_activity
+
+    activity = read_pcn_activity(folder)
+    rates = referrals.activity_rates(activity, "social_prescribing", area_code=pack.params.area.code,
+                                     area_name=pack.params.area.name)
+    capacity = referrals.social_prescribing_capacity(activity)
+    return rates, capacity
+
+
+def published_pcns(pack) -> tuple[list, list]:
+    """(PCNs whose packs were published in this run, PCNs whose packs are not available). Interactive runs,
+    which have no record of the batch, treat every PCN as published."""
+    codes = read_manifest(pack.out_dir).get("published_pcns")
+    if codes is None:
+        return list(pack.params.pcns), []
+    return ([p for p in pack.params.pcns if p.code in codes], [p for p in pack.params.pcns if p.code not in codes])
