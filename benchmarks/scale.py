@@ -84,8 +84,12 @@ def main() -> None:
         t_packs = time.perf_counter() - t0 - summary.prepare_seconds
         print(f"packs: {len(summary.built)} built, {len(summary.failed)} failed, {t_packs:.1f} s "
               f"({t_packs / max(len(summary.built), 1):.1f} s a PCN across {workers} workers)")
-        print(f"peak memory: driver (synth + preparation) {peak_mb(resource.RUSAGE_SELF):,.0f} MB; "
-              f"largest worker or kernel {peak_mb(resource.RUSAGE_CHILDREN):,.0f} MB")
+        for code, err in summary.failed.items():
+            print(f"  FAILED {code}: {err.splitlines()[0] if err else ''}")
+        kernels = [r.peak_memory_mb.get("kernel", 0) for r in summary.results]
+        workers_mb = [r.peak_memory_mb.get("worker", 0) for r in summary.results]
+        print(f"peak memory: driver (synth + preparation) {peak_mb(resource.RUSAGE_SELF):,.0f} MB; largest "
+              f"kernel {max(kernels, default=0):,.0f} MB; largest worker process {max(workers_mb, default=0):,.0f} MB")
         per_pcn_worker_s = t_packs * workers / max(len(summary.built), 1)
         for n_workers in (16, 64, 128):
             est = ENGLAND_PCNS * per_pcn_worker_s / n_workers

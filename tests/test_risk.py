@@ -710,3 +710,14 @@ def test_synth_scores_agree_with_the_generators_own(synth_area):
     assert segments.notna().all() and set(segments) == set(R.SEGMENTS)
     default = R.AdmissionModel().fit(extract, seed=2, imd=imd).report()
     assert 0.70 < default.c_statistic < 0.85
+
+
+def test_high_risk_chart_draws_a_rounded_share_outside_its_unrounded_limits():
+    """Disclosure control recomputes the share from rounded counts while the limits come from the unrounded
+    ones, so a share can fall just outside its limits; the chart must still draw (seen at ICB scale)."""
+    from popheal.plots.risk import plot_high_risk_by_deprivation
+
+    table = pd.DataFrame({"imd_quintile": ["1 (most deprived)", "2"], "patients": [200, 300],
+                          "share": [0.050, 0.040], "lowercl": [0.051, 0.030], "uppercl": [0.080, 0.039]})
+    fig = plot_high_risk_by_deprivation(table)
+    assert fig.axes

@@ -229,7 +229,8 @@ def life_expectancy_chart(
         ax.errorbar(
             x,
             v,
-            yerr=[v - part[lower].to_numpy(float), part[upper].to_numpy(float) - v],
+            yerr=[np.clip(v - part[lower].to_numpy(float), 0, None),
+                  np.clip(part[upper].to_numpy(float) - v, 0, None)],
             fmt=_MARKERS[i % len(_MARKERS)] + "-",
             color=_COLOURS[i % len(_COLOURS)],
             capsize=3,

@@ -233,8 +233,10 @@ def plot_high_risk_by_deprivation(table: pd.DataFrame,
         lo = pd.to_numeric(table["lowercl"], errors="coerce").to_numpy(dtype=float) * 100
         hi = pd.to_numeric(table["uppercl"], errors="coerce").to_numpy(dtype=float) * 100
         good = ok & ~np.isnan(lo) & ~np.isnan(hi)
-        ax.errorbar(xs[good], share[good], yerr=[share[good] - lo[good], hi[good] - share[good]], fmt="none",
-                    ecolor=NHS["black"], elinewidth=1, capsize=3)
+        # shares are recomputed from rounded counts (disclosure control), limits from unrounded ones: clip at 0
+        below, above = np.clip(share[good] - lo[good], 0, None), np.clip(hi[good] - share[good], 0, None)
+        ax.errorbar(xs[good], share[good], yerr=[below, above], fmt="none", ecolor=NHS["black"], elinewidth=1,
+                    capsize=3)
     ax.set_xticks(xs, [lab.replace(" (", "\n(") for lab in labels], fontsize=8)
     ax.set_xlabel("IMD 2019 quintile of the LSOA of residence")
     ax.set_ylabel("% of patients in the high-risk tiers")

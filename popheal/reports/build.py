@@ -58,6 +58,7 @@ class BuildResult:
     scan_report: str = ""
     timings: dict[str, float] = field(default_factory=dict)
     kernel_seconds: float = 0.0
+    peak_memory_mb: dict[str, float] = field(default_factory=dict)  # worker and kernel peak RSS (Linux)
 
 
 def disclosure_note(params: AreaParams) -> str:
@@ -163,7 +164,7 @@ def build(job: BuildJob) -> BuildResult:
         else:
             result.ok = True
     except pm.PapermillExecutionError as exc:
-        result.error = f"notebook {current} failed in cell {exc.exec_count}: {exc.ename}: {exc.evalue}"
+        result.error = f"notebook {current} failed in cell {exc.cell_index + 1}: {exc.ename}: {exc.evalue}"
     except Exception as exc:  # noqa: BLE001 - any other failure is this PCN's, reported; the batch goes on
         result.error = f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=5)}"
     finally:
@@ -171,6 +172,8 @@ def build(job: BuildJob) -> BuildResult:
         shutil.rmtree(executed_dir, ignore_errors=True)
         if warm is not None:
             result.kernel_seconds = warm.start_seconds - kernel_before
+            result.peak_memory_mb = {k: v for k, v in (("worker", _kernel.peak_memory_mb()),
+                                                        ("kernel", warm.peak_memory_mb())) if v is not None}
     if result.ok and not job.local_build:
         result.files = {p.relative_to(build_dir).as_posix(): p.read_bytes()
                         for p in sorted(build_dir.rglob("*")) if p.is_file()}

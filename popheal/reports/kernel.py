@@ -16,12 +16,13 @@ import logging
 import os
 import threading
 import time
+from pathlib import Path
 
 from jupyter_client import KernelManager
 from papermill.clientwrap import PapermillNotebookClient
 from papermill.engines import Engine, papermill_engines
 
-__all__ = ["ENGINE_NAME", "PRELOAD", "WarmKernel", "shutdown_warm_kernel", "warm_kernel"]
+__all__ = ["ENGINE_NAME", "PRELOAD", "WarmKernel", "peak_memory_mb", "shutdown_warm_kernel", "warm_kernel"]
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +90,11 @@ class WarmKernel:
             return km
         raise RuntimeError(f"could not start a Jupyter kernel after {self.retries + 1} attempts: {last}")
 
+    def peak_memory_mb(self) -> float | None:
+        """The kernel process's peak resident memory (Linux /proc VmHWM), or None where unavailable."""
+        process = getattr(getattr(self.km, "provisioner", None), "process", None)
+        return peak_memory_mb(process.pid) if process is not None else None
+
     def reset(self, kc) -> None:
         reply = kc.execute_interactive(_reset_code(self.cwd), timeout=60, store_history=False, allow_stdin=False,
                                        output_hook=lambda msg: None)
@@ -102,6 +108,17 @@ class WarmKernel:
         if self.km is not None:
             _quietly(self.km.shutdown_kernel, now=True)
             self.km = None
+
+
+def peak_memory_mb(pid: int | str = "self") -> float | None:
+    """Peak resident memory of a process in MB from /proc/<pid>/status (Linux); None elsewhere."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except (OSError, ValueError):
+        return None
+    return None
 
 
 def _quietly(action, *args, **kwargs) -> None:
