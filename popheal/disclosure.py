@@ -163,7 +163,7 @@ def apply(
     threshold: int = SUPPRESSION_THRESHOLD,
     base: int = ROUNDING_BASE,
     totals: Sequence[str | Sequence[str]] | str | None = None,
-    protect: Mapping[str, str] | None = None,
+    protect: Mapping[str, str | Sequence[str]] | None = None,
 ) -> DisclosedTable:
     """Suppress small counts, round the rest, recompute rates, protect standardised figures and totals.
 
@@ -192,7 +192,9 @@ def apply(
         total that is itself 1..threshold is taken to be suppressed where it is shown (show totals only
         through this function: computed from unrounded cells, then suppressed or rounded).
     protect : standardised or modelled figures to suppress with their numerator, as ``{column:
-        numerator_column}``, e.g. ``dict.fromkeys(["value", "lowercl", "uppercl"], "observed")``. Values are
+        numerator_column}``, e.g. ``dict.fromkeys(["value", "lowercl", "uppercl"], "observed")``, or with any of
+        several columns, ``{column: (numerator, denominator)}``: a proportion's confidence limits must go when
+        its denominator is hidden too, as the limits of 0 out of n identify n. Values are
         kept unrounded (they are computed from unrounded data), and suppressed where the numerator is 1..threshold
         or, for a count-column numerator, wherever that count is suppressed (including secondary suppression,
         so that ``ratio x expected`` cannot give back a suppressed count).
@@ -239,12 +241,14 @@ def apply(
             value = np.where(denominator > 0, shown[num] / denominator * float(multiplier), np.nan)
         flags[r] = flags[num] | (flags[den] if den in counts else False)
         out[r] = np.where(flags[r], np.nan, value)
-    for p, num in protect.items():
-        if num in counts:
-            mask = flags[num].copy()
-        else:
-            values = _numeric(table[num], num)
-            mask = (values >= 1) & (values <= threshold)
+    for p, sources in protect.items():
+        mask = np.zeros(n, dtype=bool)
+        for num in (sources,) if isinstance(sources, str) else tuple(sources):
+            if num in counts:
+                mask |= flags[num]
+            else:
+                values = _numeric(table[num], num)
+                mask |= (values >= 1) & (values <= threshold)
         flags[p] = mask
         out[p] = out[p].where(~mask)
 
@@ -312,7 +316,8 @@ def _check_columns(table, counts, rates, protect) -> None:
     for r, spec in rates.items():
         if not (isinstance(spec, (tuple, list)) and len(spec) == 3):
             raise ValueError(f"disclosure.apply: rates[{r!r}] must be (numerator, denominator, multiplier)")
-    wanted = list(counts) + [spec[1] for spec in rates.values()] + list(protect) + list(protect.values())
+    sources = [c for v in protect.values() for c in ((v,) if isinstance(v, str) else tuple(v))]
+    wanted = list(counts) + [spec[1] for spec in rates.values()] + list(protect) + sources
     missing = [c for c in dict.fromkeys(wanted) if c not in table.columns]
     if missing:
         raise ValueError(f"disclosure.apply: column(s) {missing} not found; the columns are {list(table.columns)}")

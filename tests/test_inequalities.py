@@ -730,3 +730,48 @@ def test_inequality_charts_render(imd_quintiles, core20plus5_extract, imd_small,
     le["lowercl"], le["uppercl"] = le["value"] - 0.1, le["value"] + 0.1
     fig = ichart.life_expectancy_chart(le)
     assert _png_size(fig, tmp_path / "le.png") > 10_000
+
+
+def test_gap_falls_back_when_the_least_deprived_group_has_no_rate():
+    """A PCN with a handful of patients in quintile 5 has a row but no standardised rate (fewer than 10
+    events); the gap compares the most deprived with the least deprived group that has a value (Q4 here)."""
+    from popheal.inequalities import BREAKDOWN_LABELS, QUINTILE_LABELS, inequality_summary
+
+    rows = []
+    for q, value in zip(range(1, 6), [20.0, 18.0, 15.0, 12.0, float("nan")], strict=True):
+        rows.append({"indicator": "COPD", "breakdown": BREAKDOWN_LABELS["imd_quintile"],
+                     "group": QUINTILE_LABELS[q], "numerator": 50 if q < 5 else 1, "denominator": 400 if q < 5 else 4,
+                     "value": value, "lowercl": value - 2, "uppercl": value + 2, "confidence": "95%",
+                     "statistic": "dsr per 100", "method": "Dobson"})
+    out = inequality_summary(pd.DataFrame(rows), repetitions=1000, seed=1).iloc[0]
+    assert out["absolute_gap"] == pytest.approx(20.0 - 12.0)
+    assert QUINTILE_LABELS[4] in out["gap_definition"]
+
+
+def test_excess_events_can_take_reference_rates_from_the_area():
+    """Hand example: the PCN's quintile 1 has 10/100 (band A) and 20/100 (band B); the area's quintile 5 has
+    rates 0.05 and 0.10, so expected = 100 x 0.05 + 100 x 0.10 = 15 and excess = 30 - 15 = 15."""
+    pcn = pd.DataFrame({"imd_quintile": [1, 1, 5], "age_band": ["A", "B", "A"], "indicator": "x",
+                        "numerator": [10, 20, 1], "denominator": [100, 100, 4]})
+    area = pd.DataFrame({"imd_quintile": [5, 5], "age_band": ["A", "B"], "indicator": "x",
+                         "numerator": [5, 10], "denominator": [100, 100]})
+    out = ineq.excess_events(pcn, reference=5, reference_counts=area, reference_label="area Q5")
+    q1 = out[out["group"].str.startswith("Q1")].iloc[0]
+    assert q1["expected"] == pytest.approx(15.0) and q1["excess"] == pytest.approx(15.0)
+    assert (out["reference_group"] == "area Q5").all()
+
+
+def test_rate_map_suppresses_small_populations_too(tmp_path):
+    """An LSOA with 3 patients and 0 admissions is greyed out like one with 3 admissions: the rate describes
+    those three people."""
+    from popheal.plots.maps import rate_map
+
+    lsoas = gpd.GeoDataFrame({"lsoa11": ["E01099001", "E01099002", "E01099003"]},
+                             geometry=[box(0, 0, 1000, 1000), box(1000, 0, 2000, 1000), box(2000, 0, 3000, 1000)],
+                             crs="EPSG:27700")
+    rates = pd.DataFrame({"lsoa11": ["E01099001", "E01099002", "E01099003"], "numerator": [0, 40, 30],
+                          "denominator": [3, 400, 300], "value": [0.0, 100.0, 100.0]})
+    fig = rate_map(lsoas, rates, threshold=7, denominator="denominator", source=None)
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert any("or people" in label for label in labels)
+    fig.savefig(tmp_path / "map.png")

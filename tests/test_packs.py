@@ -129,3 +129,28 @@ def test_notebook_parameters_match_the_design(path):
 def test_every_section_has_a_notebook():
     stems = {p.stem for p in NOTEBOOKS}
     assert {s.notebook for s in SECTIONS} | {AREA_OVERVIEW.notebook} == stems
+
+
+def test_downloads_carry_no_more_precision_than_the_page(tiny_packs):
+    """A ratio or a confidence limit at full precision can be worked back to an unrounded count, so downloads
+    hold numbers only to the decimals shown on the page (at most 2 here)."""
+    import pandas as pd
+
+    for csv in (tiny_packs.run_dir / "packs").rglob("downloads/*.csv"):
+        data = pd.read_csv(csv)
+        for column in data.select_dtypes("float").columns:
+            values = data[column].dropna()
+            assert ((values * 100).round(6) % 1 == 0).all(), f"{csv.name}: {column} has more than 2 decimals"
+
+
+def test_limits_are_hidden_with_a_hidden_denominator(tiny_packs):
+    """The limits of 0 out of n identify n: where a proportion's denominator is suppressed, so are its limits."""
+    import pandas as pd
+
+    checked = 0
+    for csv in (tiny_packs.run_dir / "packs").rglob("downloads/*core20plus5.csv"):
+        data = pd.read_csv(csv)
+        hidden = data["denominator_suppressed"].astype(bool)
+        assert data.loc[hidden, ["lowercl", "uppercl", "value"]].isna().all().all(), csv
+        checked += int(hidden.sum())
+    assert checked, "the tiny area has small groups, so some denominators are suppressed"

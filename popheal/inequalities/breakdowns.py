@@ -431,6 +431,8 @@ def excess_events(
     numerator: str = "numerator",
     denominator: str = "denominator",
     indicator: str | None = "indicator",
+    reference_counts: pd.DataFrame | None = None,
+    reference_label: str | None = None,
 ) -> pd.DataFrame:
     """Events in excess of what each group would have at the reference (least deprived) group's rates.
 
@@ -455,6 +457,10 @@ def excess_events(
     reference : the reference group's value of ``by`` (e.g. ``5`` to insist on quintile 5, or ``"White"``
         with ``by="ethnicity"``). ``None`` (default) takes the highest value with a population: for quintiles
         the least deprived quintile present. The ``reference_group`` column names the group used.
+    reference_counts : take the reference rates from this table instead (same columns as ``counts``; its
+        ``reference`` group's rows, or all of them), e.g. the whole area's least deprived quintile, so that a
+        PCN with a handful of patients in quintile 5 is not compared with rates resting on a few events.
+        ``reference_label`` then names it in ``reference_group``.
 
     Returns
     -------
@@ -466,9 +472,11 @@ def excess_events(
     require_columns(counts, [*ind, by, *strata, numerator, denominator], "counts table")
     keys = [*ind, by, *strata]
     cells = counts.groupby(keys, observed=True, sort=True)[[numerator, denominator]].sum().reset_index()
+    source = cells if reference_counts is None else reference_counts.groupby(
+        keys, observed=True, sort=True)[[numerator, denominator]].sum().reset_index()
     if reference is None:
-        reference = cells.loc[cells[denominator] > 0, by].max()
-    ref = cells[cells[by] == reference]
+        reference = source.loc[source[denominator] > 0, by].max()
+    ref = source[source[by] == reference]
     if ref.empty:
         raise InputError("counts table", f"no rows for the reference group {reference!r}", column=by)
     ref_keys = [*ind, *strata]
@@ -498,7 +506,7 @@ def excess_events(
         out = out.sort_values(["_i", "_o"], kind="stable").drop(columns=["_i"])
     with np.errstate(divide="ignore", invalid="ignore"):
         out["excess_percent"] = np.where(out["observed"] > 0, 100 * out["excess"] / out["observed"], np.nan)
-    out["reference_group"] = group_labels(by, pd.Series([reference])).iloc[0]
+    out["reference_group"] = reference_label or group_labels(by, pd.Series([reference])).iloc[0]
     cols = [
         *ind,
         "group",
@@ -541,10 +549,17 @@ def inequality_summary(
         raise InputError("indicator table", f"no rows with breakdown {breakdown!r}", column="breakdown")
     deciles = breakdown == BREAKDOWN_LABELS["imd_decile"]
     labels = DECILE_LABELS if deciles else QUINTILE_LABELS
-    present = [label for label in labels.values() if (rows["group"] == label).any()]
-    if not present:
+    if not any((rows["group"] == label).any() for label in labels.values()):
         raise InputError("indicator table", f"no {breakdown} groups found", column="group")
-    gaps = deprivation_gap(rows, most=present[0], least=present[-1])
+    # per indicator, the most and least deprived groups that have a value (a group of a few patients has a
+    # row but no standardised rate; comparing with it would leave the gap blank)
+    per_indicator = []
+    for _, part in rows.groupby("indicator", sort=False):
+        valued = part[pd.to_numeric(part["value"], errors="coerce").notna()]
+        present = [label for label in labels.values() if (valued["group"] == label).any()] or \
+                  [label for label in labels.values() if (part["group"] == label).any()]
+        per_indicator.append(deprivation_gap(part, most=present[0], least=present[-1]))
+    gaps = pd.concat(per_indicator, ignore_index=True)
     statistic = rows.groupby("indicator", sort=False)["statistic"].agg(
         lambda s: next((t for t in s if not str(t).startswith(("dsr NA", "SII"))), s.iloc[0])
     )

@@ -377,6 +377,7 @@ def rate_map(
     numerator: str = "numerator",
     lsoa: str = "lsoa11",
     threshold: int = 7,
+    denominator: str | None = None,
     bins: int | Sequence[float] = 5,
     value_format: str = "{:.1f}",
     legend_title: str = "Rate",
@@ -398,6 +399,8 @@ def rate_map(
         ``popheal.stats``). An LSOA whose numerator is from 1 to ``threshold`` is suppressed: drawn grey with
         ``xxx`` hatching and left out of the class breaks; the legend states the rule. Zero counts are shown.
     threshold : the disclosure threshold (DESIGN.md default 7: counts 1-7 suppressed).
+    denominator : optional population column; an LSOA with 1 to ``threshold`` people is suppressed too (a
+        rate, even a zero one, describes those few people).
     bins : number of classes (quantiles of the shown values) or explicit class edges.
 
     Returns
@@ -409,10 +412,14 @@ def rate_map(
             raise ValueError(f"the rates table needs a '{column}' column")
     if rates[lsoa].duplicated().any():
         raise ValueError(f"the rates table must have one row per LSOA ('{lsoa}' is repeated)")
-    layer = to_british_national_grid(lsoas).merge(rates[[lsoa, value, numerator]], on=lsoa, how="left")
+    cols = [lsoa, value, numerator] + ([denominator] if denominator else [])
+    layer = to_british_national_grid(lsoas).merge(rates[cols], on=lsoa, how="left")
     num = pd.to_numeric(layer[numerator], errors="coerce")
     val = pd.to_numeric(layer[value], errors="coerce")
     suppressed = ((num >= 1) & (num <= threshold)).to_numpy()
+    if denominator:
+        den = pd.to_numeric(layer[denominator], errors="coerce")
+        suppressed = suppressed | ((den >= 1) & (den <= threshold)).to_numpy()
     shown = ~suppressed & val.notna().to_numpy()
     fig, ax = new_figure(*figsize)
     handles: list = []
@@ -449,7 +456,7 @@ def rate_map(
                 edgecolor=NHS["dark_grey"],
                 hatch=_SUPPRESSED_HATCH,
                 **_hatch_colour(NHS["dark_grey"]),
-                label=f"Suppressed: 1-{threshold} events",
+                label=f"Suppressed: 1-{threshold} events" + (" or people" if denominator else ""),
             )
         )
     no_data = ~suppressed & ~shown

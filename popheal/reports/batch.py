@@ -78,6 +78,13 @@ def _zip_dir(folder: Path, target: Path) -> None:
     tmp.replace(target)
 
 
+def _readable(folder: Path) -> None:
+    """Give a finished build the usual permissions (folders 755, files 644): temporary files are private."""
+    folder.chmod(0o755)
+    for p in folder.rglob("*"):
+        p.chmod(0o755 if p.is_dir() else 0o644)
+
+
 def publish(result: BuildResult, run_dir: Path, *, overview: bool = False) -> None:
     """Put a build's outputs in place: executed notebooks on record, then the pack (or overview) atomically."""
     label = result.pcn_code or "area"
@@ -91,6 +98,9 @@ def publish(result: BuildResult, run_dir: Path, *, overview: bool = False) -> No
         record.mkdir(parents=True, exist_ok=True)
         (record / "error.txt").write_text(
             f"{result.error}\n\n{result.scan_report}".strip() + "\n", encoding="utf-8")
+        if result.pcn_code:  # a pack from an earlier run no longer matches the inputs: withdraw it
+            shutil.rmtree(run_dir / "packs" / result.pcn_code, ignore_errors=True)
+            (run_dir / "packs" / f"{result.pcn_code}.zip").unlink(missing_ok=True)
         return
     shutil.rmtree(run_dir / "failed" / label, ignore_errors=True)
     staging = run_dir / ".building"
@@ -104,6 +114,7 @@ def publish(result: BuildResult, run_dir: Path, *, overview: bool = False) -> No
             f.write_bytes(data)
     else:
         folder = Path(result.build_dir)
+    _readable(folder)
     if overview:
         for p in folder.iterdir():  # the overview's page and downloads sit at the run's top level
             target = run_dir / p.name

@@ -78,7 +78,6 @@ def page_info(params: AreaParams, spec: SectionSpec, provenance: dict, pcn_code:
             s = section_by_notebook(name)
             nav.append({"title": "Overview" if name == "00_overview" else s.title, "href": s.page,
                         "current": name == spec.notebook})
-        nav.append({"title": "All PCNs (area overview)", "href": "../../index.html", "current": False})
         heading = f"{pcn.name}: {spec.title}" if spec.notebook != "00_overview" else f"{pcn.name}: data pack"
         title = f"{pcn.name} - {spec.title} - {params.period.label}"
     else:
@@ -115,6 +114,7 @@ def build(job: BuildJob) -> BuildResult:
         staging = run_dir / ".building"
         staging.mkdir(parents=True, exist_ok=True)
         build_dir = Path(tempfile.mkdtemp(prefix=f"{label}-", dir=staging))
+        build_dir.chmod(0o755)  # mkdtemp makes it private; a published pack is readable like any output
     else:
         build_dir = Path(tempfile.mkdtemp(prefix=f"popheal-{label}-"))
     executed_dir = Path(tempfile.mkdtemp(prefix=f"executed-{label}-", dir=build_dir.parent))

@@ -144,7 +144,7 @@ class Section:
                                            decimals=decimals)))
 
         stem = f"{self.name}_{slug}"
-        data = _for_download(result)
+        data = _for_download(result, decimals)
         csv_path = self._download(stem + ".csv")
         xlsx_path = self._download(stem + ".xlsx")
         _write_atomic(csv_path, data.to_csv(index=False, lineterminator="\n").encode("utf-8"))
@@ -245,11 +245,18 @@ def _refuse_hidden_counts(result: disclosure.DisclosedTable) -> None:
                          "to counts (or rename them if they are not counts of people or events)")
 
 
-def _for_download(result: disclosure.DisclosedTable) -> pd.DataFrame:
-    """Counts as whole numbers with empty suppressed cells (not 10.0 / NaN) for CSV and XLSX."""
+def _for_download(result: disclosure.DisclosedTable, decimals: int | Mapping[str, int] = 1) -> pd.DataFrame:
+    """Counts as whole numbers with empty suppressed cells (not 10.0 / NaN) for CSV and XLSX; other numbers
+    to the decimals shown on the page, so a download carries no more precision than the table (a ratio or a
+    confidence limit at full precision can be worked back to an unrounded count)."""
     data = result.data.copy()
     for c in result.counts:
         data[c] = data[c].astype("Int64")
+    for c in data.columns:
+        if c in result.counts or c.endswith(disclosure.FLAG_SUFFIX) or not pd.api.types.is_float_dtype(data[c]):
+            continue
+        places = decimals.get(c, 1) if isinstance(decimals, Mapping) else decimals
+        data[c] = data[c].round(places)
     return data
 
 

@@ -36,9 +36,11 @@ class AreaInputs:
     referrals: pd.DataFrame  # + pcn_code
     quality: list[dict] = field(default_factory=list)  # {"input", "issue", "count", "action"}
 
-    def note(self, input_key: str, issue: str, count: int, action: str) -> None:
+    def note(self, input_key: str, issue: str, count: int, action: str, pcn_code: str = "") -> None:
+        """Record a data-quality issue (``pcn_code`` when it concerns one PCN only: shown only in its pack)."""
         if count:
-            self.quality.append({"input": input_key, "issue": issue, "count": int(count), "action": action})
+            self.quality.append({"input": input_key, "issue": issue, "count": int(count), "action": action,
+                                 "pcn_code": pcn_code})
 
 
 def _optional(params: AreaParams, key: str, reader):
@@ -102,7 +104,7 @@ def load_inputs(params: AreaParams) -> AreaInputs:
             continue
         registered = int(inputs.registrations.loc[inputs.registrations["pcn_code"] == pcn.code, "population"].sum())
         if registered != pcn.list_size:
-            inputs.note("registrations", f"{pcn.code} registered list ({registered:,}) differs from the list size in "
-                        f"the area file ({pcn.list_size:,})", abs(registered - pcn.list_size),
-                        "the registered list file is used")
+            inputs.note("registrations", "the PCN's registered list differs from the list size in the area file "
+                        "(records = the difference)", abs(registered - pcn.list_size),
+                        "the registered list file is used", pcn_code=pcn.code)
     return inputs

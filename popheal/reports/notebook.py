@@ -104,6 +104,25 @@ class Pack:
         body = "".join(f'<li><a href="{_escape(href)}">{_escape(title)}</a></li>' for title, href in items)
         display(HTML(f"<ul>{body}</ul>"))
 
+    def limits_from_rounded(self, df: pd.DataFrame, numerator: str, denominator: str, multiplier: float = 100,
+                            kind: str = "proportion", lower: str = "lowercl", upper: str = "uppercl") -> pd.DataFrame:
+        """Recompute a proportion's (Wilson) or a rate's (exact/Byar) confidence limits from the counts as they
+        will be shown (rounded to the area's base), so the limits agree with the shown value and cannot be
+        worked back to an unrounded count. Pass the result to :meth:`table` with the counts, the value in
+        ``rates`` and the limits in ``protect`` with ``(numerator, denominator)``."""
+        from popheal import stats
+        from popheal.disclosure import round_to_base
+
+        base = self.params.disclosure.base
+        shown = pd.DataFrame({"x": round_to_base(df[numerator].to_numpy(), base).astype(float),
+                              "n": round_to_base(df[denominator].to_numpy(), base).astype(float)})
+        fn = stats.proportion if kind == "proportion" else stats.rate
+        limits = fn(shown, "x", "n", multiplier=multiplier)
+        out = df.copy()
+        out[lower] = limits["lowercl"].to_numpy()
+        out[upper] = limits["uppercl"].to_numpy()
+        return out
+
     def table(self, df: pd.DataFrame, name: str, counts, **kwargs) -> pd.DataFrame:
         kwargs.setdefault("source", self.source)
         return self.section.table(df, name, counts, **kwargs)

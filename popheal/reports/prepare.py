@@ -44,6 +44,18 @@ class Prepared:
     _tables: dict[str, pd.DataFrame] = field(default_factory=dict)
 
     def __getitem__(self, name: str) -> pd.DataFrame:
+        if name in INTERNAL_TABLES:
+            raise KeyError(f"prepared table {name!r} is patient-level (internal tier): it is never given to a "
+                           "notebook; the internal writers read it with Prepared.internal()")
+        return self._load(name)
+
+    def internal(self, name: str) -> pd.DataFrame:
+        """A patient-level prepared table, for the internal tier's writers only (never a pack)."""
+        if name not in INTERNAL_TABLES:
+            raise KeyError(f"{name!r} is not an internal table")
+        return self._load(name)
+
+    def _load(self, name: str) -> pd.DataFrame:
         if name not in self._tables:
             if self.folder is None:
                 raise KeyError(name)

@@ -34,6 +34,8 @@ def _units(inputs, params):
 def prepare(inputs, params) -> tuple[dict[str, pd.DataFrame], dict]:
     imd, pts = inputs.imd, inputs.patients
     dep, eth, summaries, plus5, excess = [], [], [], [], []
+    admissions = {"Emergency admissions": "emergency_admissions"}
+    area_counts = ineq.aggregate_extract(pts, admissions, imd, by="imd_quintile")
     for area_type, code, name, sub in _units(inputs, params):
         area = {"area_type": area_type, "area_code": code, "area_name": name, "period": params.period.label}
         d5 = ineq.deprivation_breakdown(sub, imd, MEASURES, area=area)
@@ -46,8 +48,14 @@ def prepare(inputs, params) -> tuple[dict[str, pd.DataFrame], dict]:
         summaries.append(pd.concat([s5.assign(quantiles="quintiles"), s10.assign(quantiles="deciles")])
                          .assign(area_type=area_type, area_code=code))
         plus5.append(ineq.core20plus5_measures(sub, imd, area=area))
-        counts = ineq.aggregate_extract(sub, {"Emergency admissions": "emergency_admissions"}, imd, by="imd_quintile")
-        excess.append(ineq.excess_events(counts).assign(area_type=area_type, area_code=code))
+        counts = ineq.aggregate_extract(sub, admissions, imd, by="imd_quintile")
+        # the reference rates are the whole area's least deprived quintile: a PCN's own quintile 5 may be a
+        # handful of patients, and expected counts resting on one or two admissions would mislead
+        reference = int(area_counts.loc[area_counts["denominator"] > 0, "imd_quintile"].max())
+        excess.append(ineq.excess_events(counts, reference=reference, reference_counts=area_counts,
+                                         reference_label=f"{name if area_type == 'area' else params.area.name}: "
+                                                         f"least deprived quintile present")
+                      .assign(area_type=area_type, area_code=code))
 
     people = ineq.population_from_extract(pts, by=["pcn_code", "practice_code"])
     core20_practice = ineq.core20_share(people, imd, by=["pcn_code", "practice_code"])
@@ -89,15 +97,19 @@ def unit_rows(table: pd.DataFrame, pack) -> pd.DataFrame:
     return table[table["area_code"] == code]
 
 
-def core20_table(pack) -> pd.DataFrame:
-    """Core20 share for this PCN's practices, the PCN and the area (counts for disclosure control)."""
+def core20_table(pack, level: str = "practice") -> pd.DataFrame:
+    """Core20 share for this PCN's practices (``level="practice"``), or for the PCN and the area
+    (``level="pcn"``); counts unrounded for the export point. The PCN row is the total of the practice rows,
+    so the practice table is shown with ``totals=[()]`` (secondary suppression)."""
     prep = pack.prepared
-    prac = pack.own(prep["ineq_core20_practice"])
-    prac = prac.assign(unit=prac["practice_code"].map(pack.practice_names))
-    pcn = prep["ineq_core20_pcn"]
-    pcn = pcn[pcn["pcn_code"] == pack.pcn.code].assign(unit=f"{pack.pcn.name} (PCN)")
-    area = prep["ineq_core20_area"].assign(unit=f"{pack.area_name} (area)")
-    out = pd.concat([prac, pcn, area], ignore_index=True)
+    if level == "practice":
+        prac = pack.own(prep["ineq_core20_practice"])
+        out = prac.assign(unit=prac["practice_code"].map(pack.practice_names))
+    else:
+        pcn = prep["ineq_core20_pcn"]
+        pcn = pcn[pcn["pcn_code"] == pack.pcn.code].assign(unit=f"{pack.pcn.name} (PCN)")
+        area = prep["ineq_core20_area"].assign(unit=f"{pack.area_name} (area)")
+        out = pd.concat([pcn, area], ignore_index=True)
     out = out[["unit", "core20_population", "total_population"]].copy()
     out["core20_population"] = out["core20_population"].round().astype("int64")
     out["total_population"] = out["total_population"].round().astype("int64")
@@ -129,15 +141,18 @@ def lsoa_rates(pack) -> pd.DataFrame:
     suppression on the map)."""
     r = pack.prepared["ineq_lsoa_admissions"]
     r = r[r["pcn_code"] == pack.pcn.code]
-    return r.assign(numerator=r["admissions"], value=1000 * r["admissions"] / r["patients"])
+    return r.assign(numerator=r["admissions"], value=1000 * r["admissions"] / r["patients"],
+                    denominator=r["patients"])
 
 
 def excess_table(pack) -> pd.DataFrame:
     """Observed, expected and excess emergency admissions by deprivation quintile for this PCN; the
     modelled expected and excess figures are rounded to the nearest 5 like the counts they sit beside."""
     ex = unit_rows(pack.prepared["ineq_excess"], pack)
+    ex = ex[ex["group"] != "Total"]  # the total is implied (totals=[()] at the export point), not a row
     out = ex[["group", "observed", "expected", "excess"]].copy()
     out["observed"] = out["observed"].round().astype("int64")
     for c in ("expected", "excess"):
         out[c] = (5 * (out[c] / 5).round()).astype("int64")
+    out.attrs["reference_group"] = str(ex["reference_group"].iloc[0]) if len(ex) else ""
     return out.reset_index(drop=True)

@@ -49,7 +49,8 @@ def key_numbers(pack, code: str | None = None) -> dict:
         "growth_65": float(g65["percent_change"]),
         "target_year": int(g65["target_year"]),
         "core20_percent": 100 * float(c["core20_population"]) / float(c["total_population"]),
-        "top5_patients": _rounded(top["patients"].sum()),
+        "high_risk_patients": _rounded(top["patients"].sum()),
+        "high_risk_percent": 100 * pack.params.risk.tier_cuts[1],
     }
 
 
@@ -72,7 +73,8 @@ def section_links(pack) -> list[tuple[str, str]]:
 
 def data_quality(pack) -> pd.DataFrame:
     """The data-quality notes of the run (unknown or unmatched values, and what was done about them)."""
-    notes = pack.prepared.meta.get("data_quality", [])
+    notes = [n for n in pack.prepared.meta.get("data_quality", [])
+             if not n.get("pcn_code") or (pack.pcn is not None and n["pcn_code"] == pack.pcn.code)]
     table = pd.DataFrame(notes, columns=["input", "issue", "count", "action"])
     return table.rename(columns={"count": "records"})
 
@@ -82,7 +84,8 @@ def provenance_lines(pack) -> list[str]:
     if not prov:
         return ["Interactive run: provenance is recorded when the pack is built with `popheal packs`."]
     lines = [f"popheal {prov.get('version', '?')}, git commit {prov.get('commit', '?')}",
-             f"Built {prov.get('timestamp', '?')} from {prov.get('params_file', '?')} (seed {prov.get('seed', '?')})",
+             (f"Built {prov.get('timestamp', '?')} from {prov.get('params_file', '?')} (sha256 "
+              f"{str(prov.get('params_hash', ''))[:12]}, seed {prov.get('seed', '?')})"),
              f"Code hash {str(prov.get('code', ''))[:12]}"]
     lines += [f"Input {k}: sha256 {v[:12]}" for k, v in sorted((prov.get("inputs") or {}).items())]
     return lines
@@ -95,7 +98,7 @@ def pcn_comparison(pack) -> pd.DataFrame:
         k = key_numbers(pack, pcn.code)
         rows.append({"pcn": pcn.name, "practices": k["practices"], "registered_patients": k["registered"],
                      "growth_65_percent": k["growth_65"], "core20_percent": k["core20_percent"],
-                     "top5_patients": k["top5_patients"]})
+                     "high_risk_patients": k["high_risk_patients"]})
     return pd.DataFrame(rows)
 
 

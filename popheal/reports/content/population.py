@@ -111,8 +111,13 @@ def prepare(inputs, params) -> tuple[dict[str, pd.DataFrame], dict]:
 
 # ----------------------------------------------------------------------------------------------- views
 def _rounded(values) -> np.ndarray:
-    """Projected populations are modelled estimates; shown rounded to the nearest 5 like every count."""
+    """Modelled populations for narrative text, rounded to the nearest 5 like every shown count."""
     return (np.floor(np.asarray(values, dtype=float) / 5 + 0.5) * 5).astype("int64")
+
+
+def _whole(values) -> np.ndarray:
+    """Modelled populations as whole numbers for a table: the export point then suppresses 1-7 and rounds."""
+    return np.floor(np.asarray(values, dtype=float) + 0.5).astype("int64")
 
 
 def growth_table(pack) -> pd.DataFrame:
@@ -129,7 +134,7 @@ def growth_table(pack) -> pd.DataFrame:
     cols = ["unit", "ages", "base_population", "target_population", "percent_change"]
     out = out[cols].copy()
     for c in ("base_population", "target_population"):
-        out[c] = _rounded(out[c])
+        out[c] = _whole(out[c])
     return out
 
 
@@ -163,8 +168,8 @@ def registers_table(pack) -> pd.DataFrame:
     start, end = min(wide.columns), max(wide.columns)
     out = pd.DataFrame({
         "condition": [CONDITION_LABELS.get(c, c) for c in wide.index],
-        "patients_base": _rounded(wide[start]),
-        "patients_target": _rounded(wide[end]),
+        "patients_base": _whole(wide[start]),
+        "patients_target": _whole(wide[end]),
     })
     base = out["patients_base"].to_numpy(dtype=float)
     out["percent_change"] = np.where(base > 0, 100 * (out["patients_target"] - base) / np.where(base > 0, base, 1),
@@ -180,8 +185,8 @@ def contacts_table(pack) -> pd.DataFrame:
     c = c[c["year"].isin([years[0], years[-1]])]
     return pd.DataFrame({
         "year": c["year"].astype(int).astype(str).to_numpy(),
-        "population": _rounded(c["population"]),
-        "contacts_per_week": _rounded(c["contacts_per_week"]),
+        "population": _whole(c["population"]),
+        "contacts_per_week": _whole(c["contacts_per_week"]),
         "contacts_per_1000_per_week": c["contacts_per_1000_per_week"].round(1).to_numpy(),
         "standard_per_1000_per_week": c["access_standard_per_1000_per_week"].to_numpy(),
     })

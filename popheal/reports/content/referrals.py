@@ -12,7 +12,8 @@ import pandas as pd
 from popheal import disclosure, referrals
 from popheal.inequalities import core20_share, population_from_extract
 
-__all__ = ["findings", "model_summary", "monthly_for_pcn", "practice_rows", "prepare", "variation_table"]
+__all__ = ["expected_for_display", "findings", "model_summary", "monthly_for_pcn", "practice_rows", "prepare",
+           "specialty_table", "variation_table"]
 
 
 def prepare(inputs, params) -> tuple[dict[str, pd.DataFrame], dict]:
@@ -23,11 +24,13 @@ def prepare(inputs, params) -> tuple[dict[str, pd.DataFrame], dict]:
     by_specialty = referrals.variation(sent, pop, specialty=True)
     monthly = referrals.monthly_counts(sent, by="practice_code", start=params.period.start, end=params.period.end,
                                        units=[p.code for p in params.practices])
-    # SPC runs on the disclosure-controlled monthly counts, so a chart never shows an unrounded count
+    # SPC runs on disclosure-controlled monthly counts (each series controlled at its own level, from the
+    # unrounded counts), so a chart never shows an unrounded or small count
     t, b = params.disclosure.threshold, params.disclosure.base
-    monthly["referrals"] = disclosure.apply(monthly, ["referrals"], threshold=t, base=b).data["referrals"]
     monthly_pcn = monthly.assign(pcn_code=monthly["practice_code"].map(params.practice_to_pcn()))
-    monthly_pcn = monthly_pcn.groupby(["pcn_code", "month"], as_index=False)["referrals"].sum(min_count=1)
+    monthly_pcn = monthly_pcn.groupby(["pcn_code", "month"], as_index=False)["referrals"].sum()
+    monthly["referrals"] = disclosure.apply(monthly, ["referrals"], threshold=t, base=b).data["referrals"]
+    monthly_pcn["referrals"] = disclosure.apply(monthly_pcn, ["referrals"], threshold=t, base=b).data["referrals"]
     spc_practice = referrals.spc(monthly.dropna(subset=["referrals"]), by="practice_code")
     spc_pcn = referrals.spc(monthly_pcn.dropna(subset=["referrals"]), by="pcn_code")
     out_of_area = referrals.shares(refs, by=("practice_code",), what="out_of_area")
@@ -35,7 +38,9 @@ def prepare(inputs, params) -> tuple[dict[str, pd.DataFrame], dict]:
     advice_specialty = referrals.shares(refs, by=("practice_code", "specialty"), what="advice_and_guidance")
     deprivation = core20_share(population_from_extract(inputs.patients, by="practice_code"), inputs.imd,
                                by="practice_code")[["practice_code", "core20_share"]]
-    model = referrals.variation_model(sent, pop, deprivation, deprivation_column="core20_share")
+    deprivation = deprivation.rename(columns={"core20_share": "share of patients living in Core20 areas"})
+    model = referrals.variation_model(sent, pop, deprivation,
+                                      deprivation_column="share of patients living in Core20 areas")
     tables = {
         "ref_variation": overall,
         "ref_variation_specialty": by_specialty,
@@ -62,8 +67,25 @@ def variation_table(pack) -> pd.DataFrame:
     v = practice_rows(pack, "ref_variation")
     v["observed"] = v["observed"].astype("int64")
     v["population"] = v["population"].round().astype("int64")
+    v["expected"] = expected_for_display(v["expected"])
     return v[["practice", "observed", "expected", "ratio", "lower99_8cl", "upper99_8cl", "population",
               "crude_rate_per_1000", "significance_adjusted"]]
+
+
+def expected_for_display(expected: pd.Series) -> pd.Series:
+    """Expected counts rounded to the nearest 5 like the observed counts beside them: shown to 2 decimals, a
+    ratio times an exact expected count would give back the unrounded observed count."""
+    return (5 * (expected.astype(float) / 5).round()).astype("int64")
+
+
+def specialty_table(pack) -> pd.DataFrame:
+    """This PCN's practice x specialty results outside the 99.8% limits after allowing for overdispersion."""
+    spec = practice_rows(pack, "ref_variation_specialty")
+    spec = spec[spec["significance_adjusted"].str.startswith(("High (0.001)", "Low (0.001)"))]
+    out = spec[["practice", "specialty", "observed", "expected", "ratio", "significance_adjusted"]].copy()
+    out["observed"] = out["observed"].astype("int64")
+    out["expected"] = expected_for_display(out["expected"])
+    return out.reset_index(drop=True)
 
 
 def monthly_for_pcn(pack) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -75,8 +97,9 @@ def monthly_for_pcn(pack) -> tuple[pd.DataFrame, pd.DataFrame]:
 def findings(pack, specialty: bool = False) -> list[str]:
     names = {c: pack.practice_names[c] for c in pack.practice_codes}
     if specialty:
-        return referrals.findings(pack.prepared["ref_variation_specialty"], names, limit=5,
-                                  threshold=pack.params.disclosure.threshold)
+        sentences = referrals.findings(pack.prepared["ref_variation_specialty"], names, limit=5,
+                                       threshold=pack.params.disclosure.threshold)
+        return [s for s in sentences if not s.startswith("No practice")]
     return referrals.findings(pack.prepared["ref_variation"], names, threshold=pack.params.disclosure.threshold)
 
 

@@ -77,7 +77,7 @@ def prepare(inputs, params) -> tuple[dict[str, pd.DataFrame], dict]:
 
 def write_case_finding(prep, params, internal_dir: Path) -> list[Path]:
     """Each practice's case-finding list (top tiers, highest risk first) in ``internal/<practice>/``."""
-    listed = prep["risk_patients"].reset_index(drop=True)
+    listed = prep.internal("risk_patients").reset_index(drop=True)
     labels = risk.tier_labels(params.risk.tier_cuts)  # highest risk first
     tier = pd.Series(pd.Categorical(listed["tier"], categories=list(labels[::-1])), index=listed.index)
     summary = risk.case_finding_lists(listed, listed["probability"], tier, internal_dir,
