@@ -180,7 +180,8 @@ def apply(
         ``{rate_column: (numerator, denominator, multiplier)}``; e.g. ``{"percent": ("n", "registered",
         100)}``. The numerator must be a count column; the denominator may be a count column (its rounded
         value is used) or any other numeric column (e.g. a published list size, used as it is). The rate column
-        is created or overwritten; a zero denominator gives ``NaN`` (not flagged as suppressed).
+        is created or overwritten; a zero denominator gives ``NaN`` (not flagged as suppressed). Where the
+        denominator count is suppressed (1..threshold) the numerator count is suppressed too, zero included.
     threshold, base : the area's rules (from the area YAML); counts 1..threshold are suppressed, others are
         rounded to the nearest ``base`` (``base=1`` leaves them unrounded).
     totals : the totals that are shown (in this table, another table or the text), so that no suppressed
@@ -223,6 +224,11 @@ def apply(
     n = len(table)
     raw = np.column_stack([_as_counts(table[c], c) for c in counts]) if n else np.zeros((0, len(counts)), int)
     primary = (raw >= 1) & (raw <= threshold)
+    # a numerator over a suppressed denominator goes too: "0 of a hidden 1-7" says that none of a handful of
+    # people has the attribute (OpenSAFELY's warning about 0% / 100% cells)
+    for num, den, _ in rates.values():
+        if num in counts and den in counts:
+            primary[:, counts.index(num)] |= primary[:, counts.index(den)]
     groups = _build_groups(table, counts, groups_spec)
     suppressed = _secondary_suppression(raw.ravel(order="F"), primary.ravel(order="F"), groups, threshold)
     suppressed = suppressed.reshape(raw.shape, order="F")

@@ -393,3 +393,11 @@ def test_property_wide_table_with_row_and_column_totals(data, rows):
     for cells, hidden in itertools.chain(zip(values, flags), zip(values.T, flags.T)):
         if len(cells) >= 2 and not 1 <= cells.sum() <= 7:
             assert hidden.sum() != 1
+
+
+def test_a_zero_over_a_suppressed_denominator_is_suppressed_too():
+    """'0 of a hidden 1-7' would tell that none of a handful of people has the attribute."""
+    t = pd.DataFrame({"group": ["small", "large"], "num": [0, 20], "den": [3, 200]})
+    out = disclosure.apply(t, ["num", "den"], rates={"pct": ("num", "den", 100)}).data
+    assert out["num_suppressed"].tolist() == [True, False]
+    assert pd.isna(out.loc[0, "num"]) and out.loc[1, "num"] == 20 and out.loc[1, "pct"] == 10
