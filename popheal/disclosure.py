@@ -164,6 +164,7 @@ def apply(
     base: int = ROUNDING_BASE,
     totals: Sequence[str | Sequence[str]] | str | None = None,
     protect: Mapping[str, str | Sequence[str]] | None = None,
+    denominators: Mapping[str, str] | None = None,
 ) -> DisclosedTable:
     """Suppress small counts, round the rest, recompute rates, protect standardised figures and totals.
 
@@ -182,6 +183,10 @@ def apply(
         value is used) or any other numeric column (e.g. a published list size, used as it is). The rate column
         is created or overwritten; a zero denominator gives ``NaN`` (not flagged as suppressed). Where the
         denominator count is suppressed (1..threshold) the numerator count is suppressed too, zero included.
+    denominators : ``{count_column: denominator_count_column}`` for counts that are part of another count in
+        the same row without a rate beside them (e.g. admissions among a group's patients): where the
+        denominator is 1..threshold the count is suppressed too, zero included. Rates' numerators and
+        denominators are added automatically, and the rule is applied along chains (x of y of z).
     threshold, base : the area's rules (from the area YAML); counts 1..threshold are suppressed, others are
         rounded to the nearest ``base`` (``base=1`` leaves them unrounded).
     totals : the totals that are shown (in this table, another table or the text), so that no suppressed
@@ -225,10 +230,21 @@ def apply(
     raw = np.column_stack([_as_counts(table[c], c) for c in counts]) if n else np.zeros((0, len(counts)), int)
     primary = (raw >= 1) & (raw <= threshold)
     # a numerator over a suppressed denominator goes too: "0 of a hidden 1-7" says that none of a handful of
-    # people has the attribute (OpenSAFELY's warning about 0% / 100% cells)
-    for num, den, _ in rates.values():
-        if num in counts and den in counts:
-            primary[:, counts.index(num)] |= primary[:, counts.index(den)]
+    # people has the attribute (OpenSAFELY's warning about 0% / 100% cells); repeated along chains
+    parts = {num: den for num, den, _ in rates.values() if num in counts and den in counts}
+    parts.update(denominators or {})
+    unknown = [c for pair in parts.items() for c in pair if c not in counts]
+    if unknown:
+        raise ValueError(f"disclosure.apply: denominators must name count columns; not counts: {unknown}")
+    changed = True
+    while changed:
+        changed = False
+        for num, den in parts.items():
+            i, j = counts.index(num), counts.index(den)
+            grow = primary[:, j] & ~primary[:, i]
+            if grow.any():
+                primary[:, i] |= grow
+                changed = True
     groups = _build_groups(table, counts, groups_spec)
     suppressed = _secondary_suppression(raw.ravel(order="F"), primary.ravel(order="F"), groups, threshold)
     suppressed = suppressed.reshape(raw.shape, order="F")

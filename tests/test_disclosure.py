@@ -401,3 +401,12 @@ def test_a_zero_over_a_suppressed_denominator_is_suppressed_too():
     out = disclosure.apply(t, ["num", "den"], rates={"pct": ("num", "den", 100)}).data
     assert out["num_suppressed"].tolist() == [True, False]
     assert pd.isna(out.loc[0, "num"]) and out.loc[1, "num"] == 20 and out.loc[1, "pct"] == 10
+
+
+def test_denominator_rule_follows_chains_and_plain_parts():
+    """x is part of y, y part of z: a z of 1-7 hides y and then x, whatever the order of the rules."""
+    t = pd.DataFrame({"x": [0, 30], "y": [0, 300], "z": [5, 3000]})
+    out = disclosure.apply(t, ["x", "y", "z"], rates={"xy": ("x", "y", 1), "yz": ("y", "z", 1)}).data
+    assert out[["x_suppressed", "y_suppressed", "z_suppressed"]].iloc[0].tolist() == [True, True, True]
+    plain = disclosure.apply(t, ["x", "z"], denominators={"x": "z"}).data
+    assert plain["x_suppressed"].tolist() == [True, False]

@@ -59,7 +59,7 @@ def fan_chart(
         ax.plot(ref["year"], ref["population"], color=NHS["dark_grey"], linewidth=1.5, linestyle="--",
                 label=reference_label)
     last = table.iloc[-1]
-    ax.annotate(f"{last['principal']:,.0f}", (last["year"], last["principal"]), xytext=(4, 0),
+    ax.annotate(f"{5 * round(last['principal'] / 5):,.0f}", (last["year"], last["principal"]), xytext=(4, 0),
                 textcoords="offset points", va="center", fontsize=9, color=NHS["blue"])
     ax.set_xlabel("Year (mid-year)")
     ax.set_ylabel(f"People aged {ages_text}" if ages_text else "People")

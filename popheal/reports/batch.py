@@ -16,6 +16,7 @@ import sys
 import time
 import zipfile
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -101,6 +102,10 @@ def publish(result: BuildResult, run_dir: Path, *, overview: bool = False) -> No
         if result.pcn_code:  # a pack from an earlier run no longer matches the inputs: withdraw it
             shutil.rmtree(run_dir / "packs" / result.pcn_code, ignore_errors=True)
             (run_dir / "packs" / f"{result.pcn_code}.zip").unlink(missing_ok=True)
+        else:  # likewise an earlier area overview, with its stale links and figures
+            for name in ("index.html", "manifest.json"):
+                (run_dir / name).unlink(missing_ok=True)
+            shutil.rmtree(run_dir / "downloads", ignore_errors=True)
         return
     shutil.rmtree(run_dir / "failed" / label, ignore_errors=True)
     staging = run_dir / ".building"
@@ -172,7 +177,10 @@ def build_packs(params: AreaParams | str | Path, pcns: list[str] | None = None, 
     def handle(res: BuildResult) -> None:
         summary.results.append(res)
         summary.kernel_seconds += res.kernel_seconds
-        publish(res, run_dir, overview=not res.pcn_code)
+        try:
+            publish(res, run_dir, overview=not res.pcn_code)
+        except OSError as exc:  # e.g. a full disk: this pack is not published; the others go on
+            res.ok, res.error = False, f"could not publish: {type(exc).__name__}: {exc}"
         name = res.pcn_code or "area overview"
         if not res.pcn_code:
             summary.overview_ok = res.ok
@@ -196,27 +204,42 @@ def build_packs(params: AreaParams | str | Path, pcns: list[str] | None = None, 
             _run_dask([overview_job()], dask_address, handle)
     else:
         n = max(1, min(workers or os.cpu_count() or 1, len(jobs) or 1))
-        with ProcessPoolExecutor(max_workers=n, mp_context=mp.get_context("spawn"), initializer=_worker_init) as ex:
-            _run_local(ex, jobs, handle)
-            if overview:
-                _run_local(ex, [overview_job()], handle)
+        _run_local(jobs, n, handle)
+        if overview:
+            _run_local([overview_job()], 1, handle)
     bar.close()
     shutil.rmtree(run_dir / ".building", ignore_errors=True)
     summary.seconds = time.perf_counter() - t0
     return summary
 
 
-def _run_local(ex: ProcessPoolExecutor, jobs: list[BuildJob], handle) -> None:
-    """Run builds on the local worker pool; a worker that dies fails its PCN only."""
-    futures = {ex.submit(build, job): job for job in jobs}
-    for fut in as_completed(futures):
-        job = futures[fut]
-        try:
-            res = fut.result()
-        except Exception as exc:  # noqa: BLE001 - a worker died (e.g. killed): this PCN fails, others go on
-            res = BuildResult(pcn_code=job.pcn_code, ok=False, seconds=0.0,
-                              error=f"worker failed: {type(exc).__name__}: {exc}")
-        handle(res)
+def _pool(n: int) -> ProcessPoolExecutor:
+    return ProcessPoolExecutor(max_workers=n, mp_context=mp.get_context("spawn"), initializer=_worker_init)
+
+
+def _run_local(jobs: list[BuildJob], n: int, handle) -> None:
+    """Run builds on a pool of ``n`` worker processes. A worker that dies breaks the whole pool, so the builds
+    it took down are retried one at a time, each in a fresh single-worker pool: the PCN that kills its worker
+    fails alone and the others finish."""
+    retry: list[BuildJob] = []
+    with _pool(n) as ex:
+        futures = {ex.submit(build, job): job for job in jobs}
+        for fut in as_completed(futures):
+            job = futures[fut]
+            try:
+                handle(fut.result())
+            except BrokenProcessPool:
+                retry.append(job)
+            except Exception as exc:  # noqa: BLE001 - a failed build is this PCN's failure only
+                handle(BuildResult(pcn_code=job.pcn_code, ok=False, seconds=0.0,
+                                   error=f"worker failed: {type(exc).__name__}: {exc}"))
+    for job in retry:
+        with _pool(1) as ex:
+            try:
+                handle(ex.submit(build, job).result())
+            except Exception as exc:  # noqa: BLE001 - the worker died again: this PCN fails
+                handle(BuildResult(pcn_code=job.pcn_code, ok=False, seconds=0.0,
+                                   error=f"worker process died: {type(exc).__name__}: {exc}"))
 
 
 def _run_dask(jobs: list[BuildJob], address: str, handle) -> None:

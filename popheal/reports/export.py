@@ -115,6 +115,7 @@ class Section:
         protect: Mapping[str, str] | None = None,
         totals: Sequence[str | Sequence[str]] | str | None = None,
         *,
+        denominators: Mapping[str, str] | None = None,
         caption: str,
         source: str,
         alt: str | None = None,
@@ -138,7 +139,7 @@ class Section:
             raise ValueError("export: every table needs a caption and a source")
         slug = slugify(name)
         result = disclosure.apply(df, counts, rates=rates, threshold=self.threshold, base=self.base,
-                                  totals=totals, protect=protect)
+                                  totals=totals, protect=protect, denominators=denominators)
         _refuse_hidden_counts(result)
         self._display(HTML(result.to_html(caption=caption, source=source, summary=alt, labels=labels,
                                            decimals=decimals)))

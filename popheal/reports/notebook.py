@@ -154,7 +154,7 @@ def open_pack(area: str = DEFAULT_AREA, pcn_code: str = "", out_dir: str | None 
     random.seed(seed)
     np.random.seed(seed % (2**32))
     folder = paths.resolve(out_dir) if out_dir else (
-        paths.outputs_dir() / params.area.slug / params.period.label / "scratch" / (pcn_code or "area"))
+        paths.outputs_dir() / "scratch" / params.area.slug / (pcn_code or "area"))
     folder.mkdir(parents=True, exist_ok=True)
     apply_style()
     sec = Section(folder, section, title=title or section, threshold=params.disclosure.threshold,

@@ -145,7 +145,12 @@ def write_internal(prep: Prepared, params: AreaParams, run_dir: Path) -> list[Pa
     """Write the internal tier of a run: each practice's case-finding list (patient-level; never shared)."""
     from popheal.reports.content import INTERNAL_WRITERS
 
+    internal = Path(run_dir) / "internal"
     written: list[Path] = []
     for writer in INTERNAL_WRITERS:
-        written += writer(prep, params, Path(run_dir) / "internal")
+        written += writer(prep, params, internal)
+    if internal.exists():  # patient-level: readable by the analyst's account only
+        internal.chmod(0o700)
+        for p in internal.rglob("*"):
+            p.chmod(0o700 if p.is_dir() else 0o600)
     return written

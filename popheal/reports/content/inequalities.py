@@ -8,7 +8,19 @@ import pandas as pd
 
 from popheal import inequalities as ineq
 
-__all__ = ["MEASURES", "core20_table", "excess_table", "gap_table", "lsoa_rates", "map_layers", "prepare", "unit_rows"]
+__all__ = [
+    "MEASURES",
+    "RATE_MAP_BREAKS",
+    "core20_table",
+    "excess_table",
+    "gap_table",
+    "lsoa_rates",
+    "map_breaks",
+    "map_layers",
+    "mask_small_groups",
+    "prepare",
+    "unit_rows",
+]
 
 #: Indicators broken down by deprivation and ethnicity (name -> extract column).
 MEASURES = {
@@ -31,17 +43,32 @@ def _units(inputs, params):
         yield "pcn", pcn.code, pcn.name, pts[pts["pcn_code"] == pcn.code]
 
 
+def mask_small_groups(table: pd.DataFrame, threshold: int) -> pd.DataFrame:
+    """Blank the value and limits of any group of 1..threshold people or events: a standardised rate of a
+    group of four people describes those four people, whatever the number of events."""
+    out = table.copy()
+    small = pd.Series(False, index=out.index)
+    for col in ("numerator", "denominator"):
+        values = pd.to_numeric(out[col], errors="coerce")
+        small |= (values >= 1) & (values <= threshold)
+    limits = [c for c in out.columns if c in ("value", "lowercl", "uppercl") or c.startswith(("lower", "upper"))]
+    out.loc[small, limits] = float("nan")
+    return out
+
+
 def prepare(inputs, params) -> tuple[dict[str, pd.DataFrame], dict]:
     imd, pts = inputs.imd, inputs.patients
+    t = params.disclosure.threshold
     dep, eth, summaries, plus5, excess = [], [], [], [], []
     admissions = {"Emergency admissions": "emergency_admissions"}
     area_counts = ineq.aggregate_extract(pts, admissions, imd, by="imd_quintile")
     for area_type, code, name, sub in _units(inputs, params):
         area = {"area_type": area_type, "area_code": code, "area_name": name, "period": params.period.label}
-        d5 = ineq.deprivation_breakdown(sub, imd, MEASURES, area=area)
-        d10 = ineq.standardised_breakdown(sub, "imd_decile", MEASURES, imd=imd, include_all=False, area=area)
+        d5 = mask_small_groups(ineq.deprivation_breakdown(sub, imd, MEASURES, area=area), t)
+        d10 = mask_small_groups(ineq.standardised_breakdown(sub, "imd_decile", MEASURES, imd=imd,
+                                                            include_all=False, area=area), t)
         dep.append(pd.concat([d5, d10], ignore_index=True))
-        eth.append(ineq.ethnicity_breakdown(sub, MEASURES, include_all=False, area=area))
+        eth.append(mask_small_groups(ineq.ethnicity_breakdown(sub, MEASURES, include_all=False, area=area), t))
         s5 = ineq.inequality_summary(d5, repetitions=SII_REPETITIONS, seed=params.seed)
         s10 = ineq.inequality_summary(d10, breakdown=ineq.BREAKDOWN_LABELS["imd_decile"],
                                       repetitions=SII_REPETITIONS, seed=params.seed)
@@ -137,12 +164,24 @@ def map_layers(pack):
 
 
 def lsoa_rates(pack) -> pd.DataFrame:
-    """Emergency admissions per 1,000 of this PCN's patients by LSOA of residence (crude; counts kept for
-    suppression on the map)."""
+    """Emergency admissions per 1,000 of this PCN's patients by LSOA of residence, disclosure-controlled:
+    admissions and patients rounded (and suppressed at 1..threshold, either of them), the rate recomputed
+    from the rounded counts, so neither the map nor its legend can give back an unrounded count."""
+    from popheal import disclosure
+
     r = pack.prepared["ineq_lsoa_admissions"]
-    r = r[r["pcn_code"] == pack.pcn.code]
-    return r.assign(numerator=r["admissions"], value=1000 * r["admissions"] / r["patients"],
-                    denominator=r["patients"])
+    r = r[r["pcn_code"] == pack.pcn.code][["lsoa11", "admissions", "patients"]].reset_index(drop=True)
+    d = pack.params.disclosure
+    shown = disclosure.apply(r.assign(value=0.0), ["admissions", "patients"], threshold=d.threshold, base=d.base,
+                             rates={"value": ("admissions", "patients", 1000)}).data
+    hidden = shown["admissions_suppressed"] | shown["patients_suppressed"]
+    # the map suppresses on numerator 1..threshold: mark hidden LSOAs so, with no value
+    return pd.DataFrame({"lsoa11": shown["lsoa11"], "numerator": shown["admissions"].where(~hidden, 1),
+                         "denominator": shown["patients"].where(~hidden, 1), "value": shown["value"]})
+
+
+#: Class breaks for admission-rate maps (per 1,000): fixed round numbers, so the legend reveals no LSOA's rate.
+RATE_MAP_BREAKS = (0, 50, 100, 150, 200, 300, 500, 1000, 5000)
 
 
 def excess_table(pack) -> pd.DataFrame:
@@ -150,9 +189,19 @@ def excess_table(pack) -> pd.DataFrame:
     modelled expected and excess figures are rounded to the nearest 5 like the counts they sit beside."""
     ex = unit_rows(pack.prepared["ineq_excess"], pack)
     ex = ex[ex["group"] != "Total"]  # the total is implied (totals=[()] at the export point), not a row
-    out = ex[["group", "observed", "expected", "excess"]].copy()
+    out = ex[["group", "denominator", "observed", "expected", "excess"]].copy()
+    out = out.rename(columns={"denominator": "patients"})
+    out["patients"] = out["patients"].round().astype("int64")
     out["observed"] = out["observed"].round().astype("int64")
     for c in ("expected", "excess"):
         out[c] = (5 * (out[c] / 5).round()).astype("int64")
     out.attrs["reference_group"] = str(ex["reference_group"].iloc[0]) if len(ex) else ""
     return out.reset_index(drop=True)
+
+
+def map_breaks(rates: pd.DataFrame) -> list[float]:
+    """The fixed class breaks (:data:`RATE_MAP_BREAKS`) that cover the shown rates."""
+    values = pd.to_numeric(rates["value"], errors="coerce").dropna()
+    top = float(values.max()) if len(values) else RATE_MAP_BREAKS[1]
+    upper = next((b for b in RATE_MAP_BREAKS if b >= top), RATE_MAP_BREAKS[-1])
+    return [b for b in RATE_MAP_BREAKS if b <= upper]

@@ -8,6 +8,7 @@ from popheal.reports.export import read_manifest
 from popheal.reports.sections import NAV_ORDER, section_by_notebook
 
 __all__ = [
+    "as_shown",
     "data_quality",
     "findings_by_section",
     "key_numbers",
@@ -20,8 +21,11 @@ __all__ = [
 ]
 
 
-def _rounded(x: float) -> int:
-    return int(5 * round(float(x) / 5))
+def _shown(pack, x: float) -> float:
+    """A count as a pack may quote it: NaN when 1..threshold, else rounded to the area's base."""
+    t, b = pack.params.disclosure.threshold, pack.params.disclosure.base
+    x = float(x)
+    return float("nan") if 1 <= x <= t else float(b * round(x / b))
 
 
 def practice_table(pack) -> pd.DataFrame:
@@ -33,7 +37,8 @@ def practice_table(pack) -> pd.DataFrame:
 
 
 def key_numbers(pack, code: str | None = None) -> dict:
-    """The headline figures of one PCN (rounded like every count in a pack)."""
+    """The headline figures of one PCN, each as a pack may quote it (suppressed 1..threshold, rounded; the
+    Core20 percentage from the rounded counts)."""
     code = code or pack.pcn.code
     prep = pack.prepared
     reg = prep["pop_registered"]
@@ -41,15 +46,17 @@ def key_numbers(pack, code: str | None = None) -> dict:
     g65 = growth[(growth["pcn_code"] == code) & (growth["ages"] == "65+")].iloc[0]
     core20 = prep["ineq_core20_pcn"]
     c = core20[core20["pcn_code"] == code].iloc[0]
+    c20, total = _shown(pack, c["core20_population"]), _shown(pack, c["total_population"])
     pyramid = prep["risk_pyramid_pcn"]
     top = pyramid[(pyramid["pcn_code"] == code)].iloc[:2]
     return {
-        "registered": _rounded(reg.loc[reg["pcn_code"] == code, "population"].sum()),
+        "registered": _shown(pack, reg.loc[reg["pcn_code"] == code, "population"].sum()),
         "practices": int(reg.loc[reg["pcn_code"] == code, "practice_code"].nunique()),
         "growth_65": float(g65["percent_change"]),
         "target_year": int(g65["target_year"]),
-        "core20_percent": 100 * float(c["core20_population"]) / float(c["total_population"]),
-        "high_risk_patients": _rounded(top["patients"].sum()),
+        "core20_population": c["core20_population"], "total_population": c["total_population"],
+        "core20_percent": 100 * c20 / total if total else float("nan"),
+        "high_risk_patients": _shown(pack, top["patients"].sum()),
         "high_risk_percent": 100 * pack.params.risk.tier_cuts[1],
     }
 
@@ -96,9 +103,14 @@ def pcn_comparison(pack) -> pd.DataFrame:
     rows = []
     for pcn in pack.params.pcns:
         k = key_numbers(pack, pcn.code)
-        rows.append({"pcn": pcn.name, "practices": k["practices"], "registered_patients": k["registered"],
-                     "growth_65_percent": k["growth_65"], "core20_percent": k["core20_percent"],
-                     "high_risk_patients": k["high_risk_patients"]})
+        reg = pack.prepared["pop_registered"]
+        pyramid = pack.prepared["risk_pyramid_pcn"]
+        rows.append({"pcn": pcn.name, "practices": k["practices"],
+                     "registered_patients": int(reg.loc[reg["pcn_code"] == pcn.code, "population"].sum()),
+                     "growth_65_percent": k["growth_65"],
+                     "core20_population": round(float(k["core20_population"])),
+                     "known_neighbourhood": round(float(k["total_population"])), "core20_percent": 0.0,
+                     "high_risk_patients": int(pyramid[pyramid["pcn_code"] == pcn.code]["patients"].iloc[:2].sum())})
     return pd.DataFrame(rows)
 
 
@@ -126,3 +138,8 @@ def published_pcns(pack) -> tuple[list, list]:
     if codes is None:
         return list(pack.params.pcns), []
     return ([p for p in pack.params.pcns if p.code in codes], [p for p in pack.params.pcns if p.code not in codes])
+
+
+def as_shown(x: float, fmt: str = "{:,.0f}") -> str:
+    """A figure for narrative or cards: ``*`` when it is suppressed (NaN), else formatted."""
+    return "*" if pd.isna(x) else fmt.format(x)

@@ -12,8 +12,18 @@ import pandas as pd
 from popheal import disclosure, referrals
 from popheal.inequalities import core20_share, population_from_extract
 
-__all__ = ["expected_for_display", "findings", "model_summary", "monthly_for_pcn", "practice_rows", "prepare",
-           "specialty_table", "variation_table"]
+__all__ = [
+    "expected_for_display",
+    "findings",
+    "funnel_display",
+    "model_summary",
+    "monthly_for_pcn",
+    "practice_rows",
+    "prepare",
+    "share_funnel_display",
+    "specialty_table",
+    "variation_table",
+]
 
 
 def prepare(inputs, params) -> tuple[dict[str, pd.DataFrame], dict]:
@@ -105,3 +115,25 @@ def findings(pack, specialty: bool = False) -> list[str]:
 
 def model_summary(pack) -> str:
     return pack.prepared.meta["referrals"]["model_summary"]
+
+
+def funnel_display(pack, name: str = "ref_variation") -> pd.DataFrame:
+    """The area's variation result as the funnel plot shows it: expected counts rounded to 5 and ratios to 2
+    decimals (as in the tables), so a plotted point carries no more than the page (limits kept in attrs)."""
+    shown = pack.prepared[name].copy()
+    shown["expected"] = expected_for_display(shown["expected"]).astype(float)
+    shown["ratio"] = (shown["observed"] / shown["expected"].where(shown["expected"] > 0)).round(2)
+    return shown
+
+
+def share_funnel_display(pack, name: str) -> pd.DataFrame:
+    """A shares result with numerator and denominator rounded to the area's base and the share recomputed
+    (as the table shows it)."""
+    from popheal.disclosure import round_to_base
+
+    shown = pack.prepared[name].copy()
+    base = pack.params.disclosure.base
+    shown["numerator"] = round_to_base(shown["numerator"].to_numpy(), base)
+    shown["denominator"] = round_to_base(shown["denominator"].to_numpy(), base)
+    shown["value"] = 100 * shown["numerator"] / shown["denominator"].where(shown["denominator"] > 0)
+    return shown
