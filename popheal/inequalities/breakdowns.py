@@ -129,6 +129,19 @@ def _multipliers(
     return out
 
 
+def labelled_frame(res: pd.DataFrame, column: str | None, area) -> pd.DataFrame:
+    """A statistics result (one row per indicator and group of ``column``) in the indicator shape, with the
+    breakdown and group labels of ``column`` ("All" when None) and a ``_order`` column for sorting."""
+    if column:
+        frame = indicator_frame(res, indicator=res["indicator"], breakdown=BREAKDOWN_LABELS.get(column, column),
+                                group=group_labels(column, res[column]), area=area)
+        frame["_order"] = _group_order(column, res[column])
+    else:
+        frame = indicator_frame(res, indicator=res["indicator"], breakdown="All", group="All", area=area)
+        frame["_order"] = -1.0
+    return frame
+
+
 def standardised_breakdown(
     extract: pd.DataFrame,
     by: str,
@@ -189,22 +202,7 @@ def standardised_breakdown(
                 age_band="age_band",
             )
             res = res.rename(columns={"total_count": "numerator", "total_pop": "denominator"})
-            if column:
-                group = group_labels(column, res[column])
-                frame = indicator_frame(
-                    res,
-                    indicator=res["indicator"],
-                    breakdown=BREAKDOWN_LABELS.get(column, column),
-                    group=group,
-                    area=area,
-                )
-                frame["_order"] = _group_order(column, res[column])
-            else:
-                frame = indicator_frame(
-                    res, indicator=res["indicator"], breakdown="All", group="All", area=area
-                )
-                frame["_order"] = -1.0
-            frames.append(frame)
+            frames.append(labelled_frame(res, column, area))
     out = pd.concat(frames, ignore_index=True)
     order = {name: i for i, name in enumerate(measures)}
     out["_ind"] = out["indicator"].map(order)

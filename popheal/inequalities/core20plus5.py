@@ -28,9 +28,9 @@ from dataclasses import dataclass
 import pandas as pd
 
 from popheal import stats as _stats
-from popheal.inequalities._common import BREAKDOWN_LABELS, as_list, indicator_frame, require_columns
+from popheal.inequalities._common import as_list, require_columns
 from popheal.inequalities.aggregate import aggregate_extract, prepare_extract
-from popheal.inequalities.breakdowns import _group_order, group_labels
+from popheal.inequalities.breakdowns import labelled_frame
 
 __all__ = [
     "CORE20PLUS5_TARGETS",
@@ -189,19 +189,7 @@ def core20plus5_measures(
         res = _stats.proportion(
             counts, x="numerator", n="denominator", by=keys, confidence=confidence, multiplier=100
         )
-        if column:
-            group = group_labels(column, res[column])
-            frame = indicator_frame(
-                res,
-                indicator=res["indicator"],
-                breakdown=BREAKDOWN_LABELS.get(column, column),
-                group=group,
-                area=area,
-            )
-            frame["_order"] = _group_order(column, res[column])
-        else:
-            frame = indicator_frame(res, indicator=res["indicator"], breakdown="All", group="All", area=area)
-            frame["_order"] = -1.0
+        frame = labelled_frame(res, column, area)
         frame["_b"] = breakdowns.index(column)
         frames.append(frame)
     out = pd.concat(frames, ignore_index=True)
