@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 
 import numpy as np
 import pandas as pd
 
 from popheal.io.bands import AGE_BANDS
-from popheal.io.errors import InputError, first_rows
+from popheal.io.errors import InputError, first_rows, require_columns
 
 __all__ = [
     "AGE_BANDS",
@@ -59,20 +59,6 @@ def as_list(by: str | Iterable[str] | None) -> list[str]:
     if isinstance(by, str):
         return [by]
     return list(by)
-
-
-def require_columns(df: pd.DataFrame, columns: Sequence[str], what: str) -> None:
-    """Raise :class:`InputError` naming the first missing column of ``df``."""
-    if not isinstance(df, pd.DataFrame):
-        raise InputError(what, f"expected a pandas DataFrame, got {type(df).__name__}")
-    missing = [c for c in columns if c not in df.columns]
-    if missing:
-        raise InputError(
-            what,
-            f"required column(s) {', '.join(repr(c) for c in missing)} missing; found "
-            f"{', '.join(map(str, df.columns))}",
-            column=missing[0],
-        )
 
 
 def check_counts(values: pd.Series, what: str, column: str, integer: bool = False) -> pd.Series:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-__all__ = ["InputError", "first_rows"]
+__all__ = ["InputError", "first_rows", "require_columns"]
 
 
 def first_rows(mask_or_index: Iterable, limit: int = 5) -> list:
@@ -46,3 +46,21 @@ class InputError(ValueError):
         if self.rows:
             parts.append("row" + ("s " if len(self.rows) > 1 else " ") + ", ".join(str(r) for r in self.rows))
         return f"{': '.join([', '.join(parts), self.rule])} (file: {self.file})"
+
+
+def require_columns(frame, columns, what: str, where: str | None = None) -> None:
+    """Raise :class:`InputError` when ``frame`` is not a DataFrame or lacks any of ``columns``.
+
+    ``what`` names the input (a file or a table such as "patient extract"), ``where`` the function that
+    needs the columns; the message lists the missing columns and the ones found.
+    """
+    import pandas as pd
+
+    if not isinstance(frame, pd.DataFrame):
+        raise InputError(what, f"expected a pandas DataFrame, got {type(frame).__name__}")
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        shown = ", ".join(map(str, missing[:8])) + (f" and {len(missing) - 8} more" if len(missing) > 8 else "")
+        found = ", ".join(map(str, list(frame.columns)[:30])) + (" ..." if len(frame.columns) > 30 else "")
+        raise InputError(what, f"{where + ' needs' if where else 'needs'} column(s) {shown} (DESIGN.md 'Data "
+                               f"contracts'), which are missing; the columns are {found}", column=missing[0])

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import pandas as pd
 
 from popheal.io.bands import AGE_BANDS, age_band
-from popheal.io.errors import InputError, first_rows
+from popheal.io.errors import InputError, first_rows, require_columns
 
 __all__ = [
     "AGE_BANDS",
@@ -48,18 +48,6 @@ def require_frame(frame, what: str, where: str) -> pd.DataFrame:
     if len(frame) == 0:
         raise InputError(what, f"{where}: the {what} has no rows")
     return frame
-
-
-def require_columns(frame: pd.DataFrame, columns: Sequence[str], what: str, where: str) -> None:
-    """Raise InputError naming the first column ``where`` needs that ``frame`` lacks."""
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise InputError(
-            what,
-            f"{where} needs column(s) {', '.join(missing)} (DESIGN.md 'Data contracts'), which are missing; "
-            f"the columns are {list(frame.columns)}",
-            column=missing[0],
-        )
 
 
 def band_ages(age: pd.Series) -> pd.Categorical:

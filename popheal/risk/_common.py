@@ -9,6 +9,7 @@ import pandas as pd
 
 from popheal.io.bands import AGE_BANDS, age_band
 from popheal.io.errors import InputError, first_rows
+from popheal.io.errors import require_columns as _require_columns
 
 __all__ = [
     "AGE_BANDS_5Y",
@@ -38,15 +39,7 @@ def require_frame(extract, where: str) -> pd.DataFrame:
 
 def require_columns(extract: pd.DataFrame, columns: Sequence[str], where: str) -> None:
     """Raise InputError naming every contract column ``where`` needs that the extract lacks."""
-    missing = [c for c in columns if c not in extract.columns]
-    if missing:
-        shown = ", ".join(missing[:8]) + (f" and {len(missing) - 8} more" if len(missing) > 8 else "")
-        raise InputError(
-            EXTRACT,
-            f"{where} needs the patient-extract contract column(s) {shown} (DESIGN.md 'Data contracts'), "
-            "which are missing",
-            column=missing[0],
-        )
+    _require_columns(extract, columns, EXTRACT, where)
 
 
 def flag(extract: pd.DataFrame, column: str) -> np.ndarray:
